@@ -1,0 +1,3 @@
+from pf_app.cli import main
+
+raise SystemExit(main())

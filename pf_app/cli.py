@@ -1,0 +1,55 @@
+"""Thin command-line front end: ``python -m pf_app <command> ...``.
+
+Each command lives next to its capability in a ``cli.py`` module with a function
+``register(subparsers)`` that adds an argparse sub-parser and sets ``func`` (called with the parsed
+arguments, returns an exit status).  Those modules must import heavy libraries (DOLFINx, TensorFlow)
+inside ``func`` only, so that ``--help`` stays fast.  Configuration errors become one line on
+stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from pf_app import __version__
+from pf_app.config import ConfigError
+
+#: Modules providing ``register(subparsers)``, in the order ``--help`` lists them.
+COMMAND_MODULES = (
+    "pf_app.phasefield.cli",
+    "pf_app.info",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pf_app",
+        description="Atoms to microstructures: Monte Carlo data, integrable neural free energies, "
+        "phase-field simulation (DOLFINx) and multitask alloy surrogates.",
+    )
+    parser.add_argument("--version", action="version", version=f"pf_app {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _is_root_rank() -> bool:
+    """True on MPI rank 0 (or without MPI), read from the launcher's environment."""
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        if var in os.environ:
+            return os.environ[var] == "0"
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        if _is_root_rank():
+            print(f"error: {exc}", file=sys.stderr)
+        return 2

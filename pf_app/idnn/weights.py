@@ -1,0 +1,211 @@
+"""Framework-neutral IDNN weights (JSON) and an exact numpy evaluator of g, its gradient and Hessian.
+
+Format ``pf_app.idnn`` version 1 (documented in ``docs/formats.md``)::
+
+    {"format": "pf_app.idnn", "version": 1,
+     "order_parameters": ["c", "eta"],             # the physical inputs x, in this order
+     "features": [[{"coef": 1.0, "powers": [1, 0]}],   # invariant inputs h_j(x): polynomials,
+                  [{"coef": 1.0, "powers": [0, 2]}]],  # here (c, eta^2) -> g even in eta
+     "feature_shift": [0, 0], "feature_scale": [1, 1], # network input z_j = (h_j - shift_j)/scale_j
+     "layers": [{"weights": [[...]], "bias": [...], "activation": "softplus"}, ...],
+     "output_scale": 0.01, "output_offset": 0.0,       # g = offset + scale * y(z)
+     "energy_unit": "...", "per_site": true,
+     "provenance": {...}}
+
+A layer maps a (rows x n_in) to a @ W + b with W of shape (n_in x n_out), then the activation
+(``softplus``, ``tanh``, ``logistic`` or ``linear``).  ``bias`` may be null (no bias).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pf_app.config import ConfigError
+from pf_app.io import write_json_atomic
+
+FORMAT, VERSION = "pf_app.idnn", 1
+ACTIVATIONS = ("softplus", "tanh", "logistic", "linear")
+
+
+def _logistic(s):
+    return 0.5 * (1.0 + np.tanh(0.5 * s))
+
+
+def activation_derivatives(name: str, s: np.ndarray):
+    """Value, first and second derivative of an activation at ``s``."""
+    if name == "softplus":
+        p = _logistic(s)
+        return np.logaddexp(0.0, s), p, p * (1.0 - p)
+    if name == "tanh":
+        t = np.tanh(s)
+        return t, 1.0 - t * t, -2.0 * t * (1.0 - t * t)
+    if name == "logistic":
+        p = _logistic(s)
+        return p, p * (1.0 - p), p * (1.0 - p) * (1.0 - 2.0 * p)
+    if name == "linear":
+        return s, np.ones_like(s), np.zeros_like(s)
+    raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
+
+
+@dataclass
+class Layer:
+    weights: np.ndarray  # (n_in, n_out)
+    bias: np.ndarray | None  # (n_out,) or None
+    activation: str
+
+
+@dataclass
+class IDNNWeights:
+    order_parameters: tuple[str, ...]
+    features: list[list[tuple[float, tuple[int, ...]]]]  # per feature: terms (coef, powers)
+    layers: list[Layer]
+    feature_shift: np.ndarray
+    feature_scale: np.ndarray
+    output_scale: float = 1.0
+    output_offset: float = 0.0
+    energy_unit: str = "unspecified"
+    provenance: dict = field(default_factory=dict)
+
+    # ---- construction -------------------------------------------------------------------------
+    @staticmethod
+    def b2_features() -> list[list[tuple[float, tuple[int, ...]]]]:
+        """The B2 invariants (c, eta^2)."""
+        return [[(1.0, (1, 0))], [(1.0, (0, 2))]]
+
+    # ---- evaluation ---------------------------------------------------------------------------
+    def features_and_derivatives(self, x: np.ndarray):
+        """h (N,m), dh/dx (N,m,d), d2h/dx2 (N,m,d,d) of the scaled network inputs z."""
+        x = np.atleast_2d(np.asarray(x, float))
+        n, d = x.shape
+        m = len(self.features)
+        h = np.zeros((n, m))
+        dh = np.zeros((n, m, d))
+        d2h = np.zeros((n, m, d, d))
+        for j, terms in enumerate(self.features):
+            for coef, powers in terms:
+                p = np.asarray(powers)
+                h[:, j] += coef * np.prod(x ** p, axis=1)
+                for k in range(d):
+                    if p[k] == 0:
+                        continue
+                    pk = p.copy()
+                    pk[k] -= 1
+                    dh[:, j, k] += coef * p[k] * np.prod(x ** pk, axis=1)
+                    for l in range(d):
+                        if pk[l] == 0:
+                            continue
+                        pkl = pk.copy()
+                        pkl[l] -= 1
+                        d2h[:, j, k, l] += coef * p[k] * pk[l] * np.prod(x ** pkl, axis=1)
+        inv = 1.0 / self.feature_scale
+        return ((h - self.feature_shift) * inv, dh * inv[None, :, None], d2h * inv[None, :, None, None])
+
+    def network(self, z: np.ndarray, order: int = 2):
+        """y(z) and its derivatives wrt z: y (N,), dy (N,m), d2y (N,m,m) (None above ``order``)."""
+        n, m = z.shape
+        a = z
+        ja = np.broadcast_to(np.eye(m), (n, m, m)) if order >= 1 else None  # da_i/dz_k: (N, i, k)
+        ha = np.zeros((n, m, m, m)) if order >= 2 else None
+        for layer in self.layers:
+            s = a @ layer.weights + (0.0 if layer.bias is None else layer.bias)
+            f, f1, f2 = activation_derivatives(layer.activation, s)
+            if order >= 1:
+                js = np.einsum("nik,io->nok", ja, layer.weights)
+            if order >= 2:
+                hs = np.einsum("nikl,io->nokl", ha, layer.weights)
+                ha = f2[..., None, None] * js[..., :, None] * js[..., None, :] + f1[..., None, None] * hs
+            if order >= 1:
+                ja = f1[..., None] * js
+            a = f
+        y = a[:, 0]
+        return y, (ja[:, 0] if order >= 1 else None), (ha[:, 0] if order >= 2 else None)
+
+    def evaluate(self, x: np.ndarray, order: int = 1):
+        """g(x) per site, and (order >= 1) dg/dx (N,d), (order >= 2) d2g/dx2 (N,d,d)."""
+        z, dz, d2z = self.features_and_derivatives(x)
+        y, dy, d2y = self.network(z, order)
+        g = self.output_offset + self.output_scale * y
+        if order == 0:
+            return g
+        grad = self.output_scale * np.einsum("nj,njk->nk", dy, dz)
+        if order == 1:
+            return g, grad
+        hess = self.output_scale * (np.einsum("nij,nik,njl->nkl", d2y, dz, dz) + np.einsum("nj,njkl->nkl", dy, d2z))
+        return g, grad, hess
+
+    # ---- JSON ---------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT, "version": VERSION,
+            "order_parameters": list(self.order_parameters),
+            "features": [[{"coef": float(c), "powers": [int(p) for p in pw]} for c, pw in f] for f in self.features],
+            "feature_shift": [float(v) for v in self.feature_shift],
+            "feature_scale": [float(v) for v in self.feature_scale],
+            "layers": [{"weights": np.asarray(l.weights, float).tolist(),
+                        "bias": None if l.bias is None else np.asarray(l.bias, float).tolist(),
+                        "activation": l.activation} for l in self.layers],
+            "output_scale": float(self.output_scale), "output_offset": float(self.output_offset),
+            "energy_unit": self.energy_unit, "per_site": True,
+            "provenance": self.provenance,
+        }
+
+    def save(self, path: str | Path) -> None:
+        write_json_atomic(path, self.to_json())
+
+
+def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
+    """Validate a decoded ``pf_app.idnn`` document; errors name the file and the key."""
+    def need(key, cond, expected, got=None):
+        if not cond:
+            raise ConfigError(file, key, expected, got)
+
+    need("format", data.get("format") == FORMAT, f"{FORMAT!r}", data.get("format"))
+    need("version", data.get("version") == VERSION, f"version {VERSION}", data.get("version"))
+    ops = tuple(data.get("order_parameters") or ())
+    need("order_parameters", len(ops) >= 1 and all(isinstance(o, str) for o in ops), "a list of names", ops)
+    feats = []
+    for j, f in enumerate(data.get("features") or []):
+        terms = []
+        for t, term in enumerate(f):
+            key = f"features[{j}][{t}]"
+            need(key, isinstance(term, dict) and "coef" in term and "powers" in term, "{coef, powers}", term)
+            need(f"{key}.powers", len(term["powers"]) == len(ops)
+                 and all(int(p) == p and p >= 0 for p in term["powers"]),
+                 f"{len(ops)} non-negative integer powers", term["powers"])
+            terms.append((float(term["coef"]), tuple(int(p) for p in term["powers"])))
+        feats.append(terms)
+    need("features", len(feats) >= 1, "at least one invariant feature", data.get("features"))
+    m = len(feats)
+    shift = np.asarray(data.get("feature_shift", [0.0] * m), float)
+    scale = np.asarray(data.get("feature_scale", [1.0] * m), float)
+    need("feature_shift", shift.shape == (m,), f"{m} numbers", shift.tolist())
+    need("feature_scale", scale.shape == (m,) and np.all(scale != 0), f"{m} non-zero numbers", scale.tolist())
+    layers, n_in = [], m
+    for i, l in enumerate(data.get("layers") or []):
+        w = np.asarray(l.get("weights"), float)
+        need(f"layers[{i}].weights", w.ndim == 2 and w.shape[0] == n_in, f"a matrix with {n_in} rows", w.shape)
+        b = None if l.get("bias") is None else np.asarray(l["bias"], float)
+        need(f"layers[{i}].bias", b is None or b.shape == (w.shape[1],), f"{w.shape[1]} numbers or null")
+        act = l.get("activation", "linear")
+        need(f"layers[{i}].activation", act in ACTIVATIONS, f"one of {ACTIVATIONS}", act)
+        layers.append(Layer(w, b, act))
+        n_in = w.shape[1]
+    need("layers", len(layers) >= 1 and n_in == 1, "layers ending in a single output", n_in)
+    return IDNNWeights(ops, feats, layers, shift, scale, float(data.get("output_scale", 1.0)),
+                       float(data.get("output_offset", 0.0)), str(data.get("energy_unit", "unspecified")),
+                       dict(data.get("provenance") or {}))
+
+
+def load(path: str | Path) -> IDNNWeights:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, "<file>", "an existing IDNN weights file (pf_app.idnn JSON)", str(path))
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, f"line {exc.lineno}", "valid JSON", exc.msg) from None
+    return from_json(data, path)
