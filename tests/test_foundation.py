@@ -1,0 +1,152 @@
+"""Config validation, the CLI's error handling, the mu-table and IDNN weights formats."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+from typing import Literal
+
+import numpy as np
+import pytest
+
+from pf_app import mutable
+from pf_app.config import ConfigError, bounded, build, load
+from pf_app.idnn import weights as idnn_weights
+from pf_app.idnn.mechanochem import load_mechanochem
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inner:
+    n: int = bounded(4, ge=1)
+    kind: Literal["a", "b"] = "a"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outer:
+    dt: float = bounded(1.0, gt=0)
+    inner: _Inner = dataclasses.field(default_factory=_Inner)
+    sizes: tuple[float, ...] = (1.0, 2.0)
+
+    def check(self, fail):
+        if len(self.sizes) not in (2, 3):
+            fail("sizes", "2 or 3 lengths", list(self.sizes))
+
+
+def test_build_types_defaults_and_yaml_scientific_strings():
+    cfg = build(_Outer, {"dt": "1e-3", "inner": {"n": 7}})
+    assert cfg.dt == 1e-3 and cfg.inner.n == 7 and cfg.inner.kind == "a" and cfg.sizes == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("data, key, fragment", [
+    ({"dt": -1}, "dt", "> 0"),
+    ({"dt": "fast"}, "dt", "a number"),
+    ({"inner": {"n": 0}}, "inner.n", ">= 1"),
+    ({"inner": {"kind": "c"}}, "inner.kind", "one of"),
+    ({"inner": {"typo": 1}}, "inner.typo", "one of the keys"),
+    ({"sizes": [1, 2, 3, 4]}, "sizes", "2 or 3 lengths"),
+    ({"sizes": [1, "x"]}, "sizes[1]", "a number"),
+])
+def test_build_errors_name_file_key_and_expectation(data, key, fragment):
+    with pytest.raises(ConfigError) as exc:
+        build(_Outer, data, file="case.yaml")
+    assert exc.value.key == key and fragment in str(exc.value) and str(exc.value).startswith("case.yaml: ")
+
+
+def test_load_reports_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="an existing YAML file"):
+        load(_Outer, tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dt: [1, 2\n")
+    with pytest.raises(ConfigError, match="valid YAML"):
+        load(_Outer, bad)
+
+
+def test_cli_help_lists_commands_and_bad_config_exits_2(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pf_app", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "run" in out.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("no_such_key: 1\n")
+    out = subprocess.run([sys.executable, "-m", "pf_app", "run", str(bad)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "bad.yaml: no_such_key" in out.stderr and "Traceback" not in out.stderr
+
+
+def _table(n=5):
+    c = np.full(n, 1 / math.sqrt(2))
+    eta = np.linspace(-0.5, 0.5, n)
+    cols = {"T": np.full(n, 0.5), "c": c, "eta": eta, "mu_c": 0.1 * eta, "mu_eta": eta ** 3,
+            "se_mu_c": np.full(n, 1e-4), "se_mu_eta": np.full(n, 2e-4), "flag_split": np.arange(n) % 2}
+    return mutable.MuTable(("c", "eta"), cols, {"energy_unit": "V_NN", "provenance": "test"})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".h5"])
+def test_mutable_round_trip_is_exact(tmp_path, suffix):
+    t = _table()
+    mutable.write(t, tmp_path / f"mu{suffix}")
+    r = mutable.read(tmp_path / f"mu{suffix}")
+    assert r.order_parameters == ("c", "eta") and r.meta["energy_unit"] == "V_NN"
+    for k, v in t.columns.items():
+        np.testing.assert_array_equal(r.columns[k], v)
+    np.testing.assert_array_equal(r.se(), np.column_stack([t.columns["se_mu_c"], t.columns["se_mu_eta"]]))
+
+
+def test_mutable_append_and_invalid_rows(tmp_path):
+    path = tmp_path / "mu.csv"
+    mutable.append_csv(path, _table(3))
+    mutable.append_csv(path, _table(2))
+    assert len(mutable.read(path)) == 5
+    t = _table()
+    t.columns["mu_eta"][2] = np.nan
+    t.columns["eta"][4] = 0.9  # |eta| > min(c, sqrt2 - c)
+    mutable.write(t, path)
+    with pytest.raises(ConfigError, match=r"mu_eta\[row 2\].*2 invalid rows"):
+        mutable.read(path)
+    with pytest.warns(UserWarning, match="dropped 2 of 5"):
+        assert len(mutable.read(path, drop_invalid=True)) == 3
+    t = _table()
+    del t.columns["mu_c"]
+    mutable.write(t, path)
+    with pytest.raises(ConfigError, match="mu_c: expected a column"):
+        mutable.read(path)
+
+
+def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path):
+    """Numbers stated in the data's PROVENANCE.md (computed there independently)."""
+    w = load_mechanochem(published_idnn_dir)
+    s = 1 / math.sqrt(2)
+    g, grad, hess = w.evaluate(np.array([[s, 0.0], [s, s], [s, -s]]), order=2)
+    np.testing.assert_allclose(g, [-1.60185, -1.61486, -1.61486], atol=5e-6)
+    np.testing.assert_allclose(hess[0], [[3.657, 0], [0, -0.0654]], atol=5e-4)
+    assert grad[0, 1] == 0.0 and grad[1, 1] == -grad[2, 1]  # even in eta: odd derivative
+    # JSON round trip reproduces every number bit for bit
+    w.save(tmp_path / "b2.idnn.json")
+    w2 = idnn_weights.load(tmp_path / "b2.idnn.json")
+    x = np.random.default_rng(0).uniform([0.2, -0.2], [1.2, 0.2], (50, 2))
+    for a, b in zip(w.evaluate(x, 2), w2.evaluate(x, 2)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_idnn_derivatives_match_finite_differences(published_idnn_dir):
+    w = load_mechanochem(published_idnn_dir)
+    x = np.random.default_rng(1).uniform([0.3, -0.25], [1.1, 0.25], (20, 2))
+    g, grad, hess = w.evaluate(x, 2)
+    h = 1e-6
+    for k in range(2):
+        e = np.zeros(2)
+        e[k] = h
+        gp, gradp = w.evaluate(x + e, 1)
+        gm, gradm = w.evaluate(x - e, 1)
+        np.testing.assert_allclose((gp - gm) / (2 * h), grad[:, k], atol=1e-8)
+        np.testing.assert_allclose((gradp - gradm) / (2 * h), hess[:, :, k], atol=1e-6)
+
+
+def test_idnn_json_errors_name_the_key(tmp_path, published_idnn_dir):
+    doc = load_mechanochem(published_idnn_dir).to_json()
+    doc["layers"][1]["activation"] = "relu6"
+    p = tmp_path / "w.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match=r"layers\[1\].activation"):
+        idnn_weights.load(p)
