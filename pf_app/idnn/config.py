@@ -1,0 +1,106 @@
+"""Typed configuration of IDNN training (``python -m pf_app train <config.yaml>``).
+
+Every key, its default and its meaning are listed in ``docs/idnn.md``; an example is
+``inputs/idnn_b2.yaml``.  Energies and chemical potentials are in the data table's energy unit
+(per site); order parameters are dimensionless.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pf_app.config import bounded
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The chemical-potential table (:mod:`pf_app.mutable`) and how it is split."""
+
+    path: Path
+    drop_invalid: bool = False  # drop NaN / out-of-domain rows (count reported) instead of failing
+    temperature: float | None = None  # use the rows at this T; required when the table has several
+    validation_fraction: float = bounded(0.2, ge=0.0, lt=1.0)
+    value_column: str | None = None  # optional column of g values (function-value data; NaN = none)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden: tuple[int, ...] = (20, 20)  # units per hidden layer
+    activation: Literal["softplus", "tanh", "logistic"] = "softplus"
+    features: tuple[str, ...] | None = None  # invariants h(x), e.g. ["c", "eta^2"]; default: (c, eta^2) for B2
+
+    def check(self, fail):
+        if not self.hidden or any(n < 1 for n in self.hidden):
+            fail("hidden", "a non-empty list of positive layer widths", list(self.hidden))
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    inputs: bool = True  # standardize each invariant (shift = mean, scale = std over the training rows)
+    labels: bool = True  # divide each mu_k residual by the RMS of mu_k; set the output scale to match
+
+
+@dataclass(frozen=True)
+class Anchor:
+    x: tuple[float, ...]  # a point in order-parameter space
+    g: float  # the free energy there (energy unit per site)
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    weights: dict[str, float] = field(default_factory=dict)  # weight per order parameter (default 1)
+    value_weight: float = bounded(1.0, ge=0.0)  # weight of the function-value term (anchors, value_column)
+    anchors: tuple[Anchor, ...] = ()
+
+    def check(self, fail):
+        for name, w in self.weights.items():
+            if w < 0:
+                fail(f"weights.{name}", "a weight >= 0", w)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    optimizer: Literal["adam", "adagrad", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = bounded(0.02, gt=0.0)
+    schedule: Literal["constant", "exponential", "cosine"] = "cosine"
+    final_lr_fraction: float = bounded(0.01, gt=0.0, le=1.0)  # lr at the last epoch / learning_rate
+    batch_size: int = bounded(1024, ge=1)
+    epochs: int = bounded(100, ge=0)
+    patience: int | None = None  # early stopping: epochs without a better validation loss
+    lbfgs_iterations: int = bounded(1000, ge=0)  # full-batch L-BFGS polish after the epochs (0 = none)
+    evaluations_per_epoch: int = bounded(1, ge=1)  # validation checks (log rows) per epoch
+    max_seconds: float | None = None  # wall-time cap for the whole training
+    target_val_mse: float | None = None  # stop once the validation MSE of mu reaches this
+    seed: int = 0
+    threads: int | None = None  # TensorFlow intra-op threads (None: TensorFlow's default)
+
+    def check(self, fail):
+        for key in ("patience", "max_seconds", "target_val_mse", "threads"):
+            v = getattr(self, key)
+            if v is not None and v <= 0:
+                fail(key, "a positive number or null", v)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    directory: Path = Path("models")
+    name: str = "idnn"  # files <directory>/<name>.idnn.json, .log.csv, .learning.png
+    energy_unit: str | None = None  # default: the table's energy_unit
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: DataConfig
+    model: ModelConfig = field(default_factory=ModelConfig)
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def with_training(cfg: TrainConfig, **changes) -> TrainConfig:
+    """A copy of ``cfg`` with some ``training`` keys changed (seed sweeps, benchmark recipes)."""
+    return dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, **changes))

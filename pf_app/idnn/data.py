@@ -1,0 +1,84 @@
+"""Fitting data from a chemical-potential table: temperature selection, train/validation split.
+
+Shared by the IDNN trainer and the B-spline fit.  ``x`` are order parameters (N, d), ``mu`` the
+derivatives dg/dx (N, d) in the table's energy unit per site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pf_app import mutable
+from pf_app.config import ConfigError
+
+
+@dataclass
+class FitData:
+    order_parameters: tuple[str, ...]
+    x_train: np.ndarray
+    mu_train: np.ndarray
+    x_val: np.ndarray
+    mu_val: np.ndarray
+    x_value: np.ndarray  # points with known g (value column and anchors), (M, d)
+    g_value: np.ndarray  # (M,)
+    energy_unit: str
+    provenance: dict  # file, sha256, rows used, temperature
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def split_indices(n: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random train/validation row indices (seeded); at least one training row."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = min(int(round(validation_fraction * n)), n - 1)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
+    """Read ``cfg.path`` (a :class:`pf_app.idnn.config.DataConfig`) and split it with ``seed``."""
+    table = mutable.read(cfg.path, drop_invalid=cfg.drop_invalid)
+    temps = np.unique(table.columns["T"])
+    if cfg.temperature is None:
+        if len(temps) > 1:
+            raise ConfigError(cfg.path, "data.temperature", f"one of the table's temperatures {temps.tolist()}",
+                              "nothing (the table has several)")
+        temperature = float(temps[0])
+    else:
+        temperature = cfg.temperature
+        rows = np.isclose(table.columns["T"], temperature, rtol=1e-9, atol=0.0)
+        if not rows.any():
+            raise ConfigError(cfg.path, "data.temperature", f"one of the table's temperatures {temps.tolist()}",
+                              temperature)
+        table = table.select(rows)
+    d = len(table.order_parameters)
+    x_value = np.zeros((0, d))
+    g_value = np.zeros(0)
+    if cfg.value_column is not None:
+        if cfg.value_column not in table.columns:
+            raise ConfigError(cfg.path, "data.value_column", f"a column of the table ({', '.join(table.columns)})",
+                              cfg.value_column)
+        g = table.columns[cfg.value_column]
+        known = np.isfinite(g)
+        x_value, g_value = table.x[known], g[known]
+    for i, a in enumerate(anchors):
+        if len(a.x) != d:
+            raise ConfigError(cfg.path, f"loss.anchors[{i}].x", f"{d} coordinates ({', '.join(table.order_parameters)})",
+                              list(a.x))
+        x_value = np.vstack([x_value, np.asarray(a.x, float)[None]])
+        g_value = np.append(g_value, a.g)
+    train, val = split_indices(len(table), cfg.validation_fraction, seed)
+    x, mu = table.x, table.mu
+    provenance = {"data_file": str(cfg.path), "data_sha256": sha256_of(cfg.path), "rows": len(table),
+                  "train_rows": len(train), "validation_rows": len(val), "temperature": temperature}
+    return FitData(table.order_parameters, x[train], mu[train], x[val], mu[val], x_value, g_value,
+                   table.meta.get("energy_unit", "unspecified"), provenance)

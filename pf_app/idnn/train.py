@@ -1,0 +1,151 @@
+"""``pf_app train``: a chemical-potential table in, an IDNN free energy out.
+
+Writes ``<directory>/<name>.idnn.json`` (format :mod:`pf_app.idnn.weights`, provenance: data file
+and its sha256, the resolved config, final errors), ``<name>.log.csv`` (one row per validation
+check) and ``<name>.learning.png``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pf_app import __version__
+from pf_app.config import ConfigError, to_dict
+from pf_app.idnn.config import TrainConfig
+from pf_app.idnn.data import FitData, load_fit_data
+from pf_app.idnn.invariants import default_invariants, format_invariant, parse_invariant
+from pf_app.idnn.weights import IDNNWeights
+from pf_app.io import write_text_atomic
+
+
+@dataclass
+class TrainResult:
+    weights: IDNNWeights
+    history: object  # pf_app.idnn.loop.History
+    paths: dict[str, Path]
+
+
+def configure_tensorflow(threads: int | None, seed: int) -> None:
+    """Thread count (only possible before TensorFlow runs its first op) and all random seeds."""
+    import keras
+    import tensorflow as tf
+
+    if threads is not None:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # already initialized in this process: keep the existing setting
+            pass
+    keras.utils.set_random_seed(seed)
+
+
+def invariant_terms(cfg: TrainConfig, order_parameters: tuple[str, ...]):
+    texts = cfg.model.features or default_invariants(order_parameters)
+    terms = []
+    for j, text in enumerate(texts):
+        try:
+            terms.append(parse_invariant(text, order_parameters))
+        except ValueError as exc:
+            raise ConfigError(cfg.data.path, f"model.features[{j}]",
+                              f"a polynomial in {', '.join(order_parameters)} ({exc})", text) from None
+    return terms
+
+
+def scales(cfg: TrainConfig, data: FitData, h_train: np.ndarray):
+    """Feature shift/scale, label scales s_k and the output scale (energy per site)."""
+    d, m = data.x_train.shape[1], h_train.shape[1]
+    if cfg.scaling.inputs:
+        shift, scale = h_train.mean(axis=0), h_train.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+    else:
+        shift, scale = np.zeros(m), np.ones(m)
+    if not cfg.scaling.labels:
+        return shift, scale, np.ones(d), 1.0
+    s = np.sqrt(np.mean(data.mu_train ** 2, axis=0))
+    s = np.where(s > 0, s, 1.0)
+    spread = data.x_train.std(axis=0)
+    output_scale = float(np.sqrt(np.mean((s * np.where(spread > 0, spread, 1.0)) ** 2)))
+    return shift, scale, s, output_scale
+
+
+def loss_weights(cfg: TrainConfig, order_parameters) -> np.ndarray:
+    unknown = sorted(set(cfg.loss.weights) - set(order_parameters))
+    if unknown:
+        raise ConfigError(cfg.data.path, f"loss.weights.{unknown[0]}", f"one of {', '.join(order_parameters)}",
+                          "unknown order parameter")
+    return np.array([cfg.loss.weights.get(n, 1.0) for n in order_parameters])
+
+
+def final_errors(weights: IDNNWeights, data: FitData) -> dict:
+    """MSE and max |error| of mu per order parameter on the training and validation rows."""
+    out = {}
+    for split, x, mu in (("train", data.x_train, data.mu_train), ("validation", data.x_val, data.mu_val)):
+        if len(x) == 0:
+            continue
+        err = weights.evaluate(x, 1)[1] - mu
+        out[split] = {"mse_mu": float((err ** 2).mean(axis=0).sum()),
+                      **{f"mse_mu_{n}": float((err[:, k] ** 2).mean()) for k, n in enumerate(data.order_parameters)},
+                      **{f"max_abs_mu_{n}": float(np.abs(err[:, k]).max()) for k, n in enumerate(data.order_parameters)}}
+    if len(data.x_value):
+        out["value_max_abs"] = float(np.abs(weights.evaluate(data.x_value, 0) - data.g_value).max())
+    return out
+
+
+def write_log(history, path: Path) -> None:
+    names = list(history.rows[0])
+    lines = [",".join(names)] + [",".join(str(r[n]) for n in names) for r in history.rows]
+    write_text_atomic(path, "\n".join(lines) + "\n")
+
+
+def prepare(cfg: TrainConfig):
+    """Data, the fresh Keras IDNN and its loss objective for ``cfg`` (TensorFlow imported here)."""
+    import tensorflow as tf
+
+    from pf_app.idnn.loop import Objective
+    from pf_app.idnn.model import build_idnn, invariants
+
+    configure_tensorflow(cfg.training.threads, cfg.training.seed)
+    data = load_fit_data(cfg.data, cfg.training.seed, cfg.loss.anchors)
+    terms = invariant_terms(cfg, data.order_parameters)
+    h_train = invariants(tf.constant(data.x_train), terms).numpy()
+    shift, scale, label_scale, output_scale = scales(cfg, data, h_train)
+    model = build_idnn(data.order_parameters, terms, cfg.model.hidden, cfg.model.activation, shift, scale,
+                       output_scale)
+    objective = Objective(lambda x: model.value_and_gradient(x)[1], model, label_scale,
+                          loss_weights(cfg, data.order_parameters), output_scale, cfg.loss.value_weight)
+    return data, model, objective
+
+
+def train(cfg: TrainConfig, progress: bool = True, write: bool = True) -> TrainResult:
+    """Train an IDNN as configured; write its files unless ``write`` is False."""
+    import tensorflow as tf
+
+    from pf_app.idnn.loop import fit
+    from pf_app.idnn.model import to_weights
+    from pf_app.idnn.plots import learning_curve
+
+    data, model, objective = prepare(cfg)
+    history = fit(model, objective, data, cfg.training, progress, label=cfg.output.name)
+    provenance = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "software": f"pf_app {__version__}, tensorflow {tf.__version__}",
+        **data.provenance,
+        "invariants": [format_invariant(t, data.order_parameters) for t in model.invariant_terms],
+        "config": to_dict(cfg),
+        "stopped_by": history.stopped_by,
+        "wall_time_s": history.rows[-1]["time_s"],
+    }
+    weights = to_weights(model, cfg.output.energy_unit or data.energy_unit, provenance)
+    weights.provenance["final_errors"] = final_errors(weights, data)
+    out = Path(cfg.output.directory)
+    paths = {"weights": out / f"{cfg.output.name}.idnn.json", "log": out / f"{cfg.output.name}.log.csv",
+             "plot": out / f"{cfg.output.name}.learning.png"}
+    if write:
+        weights.save(paths["weights"])
+        write_log(history, paths["log"])
+        learning_curve(history, paths["plot"])
+    return TrainResult(weights, history, paths)
