@@ -15,9 +15,23 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
+
+    import dolfinx_solver  # noqa: F401  (must precede dolfinx / petsc4py)
+
     from pf_app.phasefield.case import load_case
-    from pf_app.phasefield.simulation import simulate
+    from pf_app.phasefield.simulation import StepSizeTooSmall, simulate
 
     case = load_case(args.config, args.set, args.output)
-    simulate(case, resume=args.resume, progress=not args.quiet)
+    try:
+        summary = simulate(case, resume=args.resume, progress=not args.quiet)
+    except StepSizeTooSmall as exc:
+        print(f"stopped: {exc}", file=sys.stderr)
+        return 3
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.rank == 0 and not args.quiet:
+        print(f"{case.config.name}: {summary.steps} steps to t = {summary.t:.6g} in {summary.wall_seconds:.1f} s "
+              f"({summary.newton_iterations} Newton iterations, {summary.rejected} rejected); "
+              f"results in {case.output_dir}")
     return 0

@@ -1,0 +1,137 @@
+"""The free-energy interface and its factory from the case configuration.
+
+A free energy per site g(x), x = (c, eta_1, ..., eta_N), provides
+``ufl(fields)`` (g as UFL, for the energy functional), ``ufl_gradient(fields)`` (dg/dx_k as UFL,
+written out so that sub-expressions are shared), and ``numpy(x, order)`` returning g, its gradient
+and its Hessian for rows of x (shape (rows, 1 + N)).  ``symbolic`` tells whether the UFL form exists;
+otherwise the solver evaluates the numpy twin at quadrature points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from pf_app.config import ConfigError
+
+
+class FreeEnergy(Protocol):
+    variables: tuple[str, ...]
+    symbolic: bool
+
+    def ufl(self, fields): ...
+
+    def ufl_gradient(self, fields): ...
+
+    def numpy(self, x: np.ndarray, order: int = 1): ...
+
+
+@dataclass(frozen=True)
+class PolynomialTerm:
+    coef: float
+    powers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FreeEnergyConfig:
+    """``kind``: formula (text in ``formula`` with ``parameters``), landau (polynomial ``terms`` in
+    (c - c_ref, eta_1, ...)), idnn (``path`` to pf_app.idnn JSON), mechanochem (``path`` to a folder of
+    mechanoChemIGA weight files), bspline (``path`` to pf_app.bspline JSON).  ``scale`` multiplies g
+    (unit conversion).  ``evaluation``: symbolic (UFL), quadrature (numpy twin at quadrature points,
+    exact Hessian in the Jacobian) or auto (quadrature for networks and splines)."""
+
+    kind: Literal["formula", "landau", "idnn", "mechanochem", "bspline"]
+    formula: str | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
+    terms: list[PolynomialTerm] = field(default_factory=list)
+    c_ref: float = 0.7071067811865476
+    path: Path | None = None
+    scale: float = 1.0
+    evaluation: Literal["auto", "symbolic", "quadrature"] = "auto"
+
+    def check(self, fail):
+        if self.kind == "formula" and not self.formula:
+            fail("formula", "a formula string for kind 'formula'", None)
+        if self.kind == "landau" and not self.terms:
+            fail("terms", "a list of {coef, powers} for kind 'landau'", [])
+        if self.kind in ("idnn", "mechanochem", "bspline") and self.path is None:
+            fail("path", f"a model path for kind {self.kind!r}", None)
+        if self.kind == "bspline" and self.evaluation == "symbolic":
+            fail("evaluation", "'quadrature' or 'auto' for a B-spline", self.evaluation)
+
+
+class ScaledFreeEnergy:
+    """``factor * g`` for any free energy (unit conversion or a user scale)."""
+
+    def __init__(self, inner: FreeEnergy, factor: float):
+        self.inner, self.factor = inner, factor
+        self.variables, self.symbolic = inner.variables, inner.symbolic
+
+    def ufl(self, fields):
+        return self.factor * self.inner.ufl(fields)
+
+    def ufl_gradient(self, fields):
+        return [self.factor * d for d in self.inner.ufl_gradient(fields)]
+
+    def numpy(self, x, order=1):
+        out = self.inner.numpy(x, order)
+        return self.factor * out if order == 0 else tuple(self.factor * o for o in out)
+
+
+def landau_formula(terms: list[PolynomialTerm], variables: tuple[str, ...], c_ref: float):
+    """sum_t coef_t (c - c_ref)^p0 eta_1^p1 ... as an exact :class:`Formula`."""
+    from pf_app.freeenergy import expression as ex
+
+    shifted = [ex.sub(ex.var(variables[0]), ex.num(c_ref)), *(ex.var(v) for v in variables[1:])]
+    total = ex.ZERO
+    for t in terms:
+        monomial = ex.num(t.coef)
+        for base, p in zip(shifted, t.powers):
+            monomial = ex.mul(monomial, ex.power(base, ex.num(p)))
+        total = ex.add(total, monomial)
+    return ex.Formula(total, variables, {})
+
+
+def build_free_energy(cfg: FreeEnergyConfig, variables: tuple[str, ...], file=None, key="free_energy"):
+    """Construct the free energy for fields named ``variables`` (c first); errors name ``key``."""
+    from pf_app.freeenergy.expression import Formula, FormulaError
+
+    if cfg.kind == "formula":
+        try:
+            fe = Formula.from_text(cfg.formula, variables, cfg.parameters)
+        except FormulaError as exc:
+            raise ConfigError(file, f"{key}.formula", "a formula in the order parameters and parameters",
+                              f"{cfg.formula!r}: {exc}") from None
+        fe.symbolic = True
+    elif cfg.kind == "landau":
+        bad = [i for i, t in enumerate(cfg.terms) if len(t.powers) != len(variables)]
+        if bad:
+            raise ConfigError(file, f"{key}.terms[{bad[0]}].powers", f"{len(variables)} powers, one per field "
+                              f"{', '.join(variables)}", list(cfg.terms[bad[0]].powers))
+        fe = landau_formula(cfg.terms, variables, cfg.c_ref)
+        fe.symbolic = True
+    elif cfg.kind in ("idnn", "mechanochem"):
+        from pf_app.freeenergy.network import NetworkFreeEnergy
+        from pf_app.idnn.mechanochem import load_mechanochem
+        from pf_app.idnn.weights import load
+
+        weights = load(cfg.path) if cfg.kind == "idnn" else load_mechanochem(cfg.path)
+        if len(weights.order_parameters) != len(variables):
+            raise ConfigError(file, f"{key}.path", f"a network of {len(variables)} order parameters "
+                              f"({', '.join(variables)})", f"{len(weights.order_parameters)} in {cfg.path}")
+        fe = NetworkFreeEnergy(weights, variables)
+    else:
+        from pf_app.freeenergy.spline import SplineFreeEnergy
+
+        fe = SplineFreeEnergy.load(cfg.path, variables)
+    return fe if cfg.scale == 1.0 else ScaledFreeEnergy(fe, cfg.scale)
+
+
+def use_quadrature(cfg: FreeEnergyConfig, fe: FreeEnergy) -> bool:
+    """Whether the solver evaluates g's derivatives at quadrature points (numpy) or in UFL."""
+    if cfg.evaluation == "auto":
+        return cfg.kind in ("idnn", "mechanochem", "bspline") or not fe.symbolic
+    return cfg.evaluation == "quadrature"

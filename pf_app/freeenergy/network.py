@@ -1,0 +1,85 @@
+"""An IDNN free energy written as UFL: softplus / tanh / logistic layers, symbolically.
+
+The gradient dg/dx is written out in forward mode (each layer's Jacobian from the activation's
+derivative, e.g. the logistic function for softplus), so value and derivatives share the layer
+pre-activations as common sub-expressions.  The numpy twin is :meth:`IDNNWeights.evaluate`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pf_app.idnn.weights import IDNNWeights
+
+
+def _ufl_activation(name: str, s):
+    """(value, derivative) of an activation as UFL."""
+    import ufl
+
+    if name == "softplus":
+        return ufl.ln(1.0 + ufl.exp(s)), 1.0 / (1.0 + ufl.exp(-s))
+    if name == "logistic":
+        p = 1.0 / (1.0 + ufl.exp(-s))
+        return p, p * (1.0 - p)
+    if name == "tanh":
+        t = ufl.tanh(s)
+        return t, 1.0 - t * t
+    return s, 1.0
+
+
+class NetworkFreeEnergy:
+    symbolic = True
+
+    def __init__(self, weights: IDNNWeights, variables: tuple[str, ...]):
+        self.weights, self.variables = weights, tuple(variables)
+
+    def numpy(self, x: np.ndarray, order: int = 1):
+        return self.weights.evaluate(x, order)
+
+    def _features(self, fields):
+        """Scaled invariants z_j and their gradients dz_j/dx_k as UFL scalars."""
+        w = self.weights
+        z, dz = [], []
+        for j, terms in enumerate(w.features):
+            h = 0.0
+            dh = [0.0] * len(fields)
+            for coef, powers in terms:
+                h = h + coef * _monomial(fields, powers)
+                for k, p in enumerate(powers):
+                    if p:
+                        lowered = list(powers)
+                        lowered[k] -= 1
+                        dh[k] = dh[k] + coef * p * _monomial(fields, lowered)
+            z.append((h - w.feature_shift[j]) / w.feature_scale[j])
+            dz.append([d / w.feature_scale[j] for d in dh])
+        return z, dz
+
+    def _forward(self, fields, with_gradient: bool):
+        w = self.weights
+        a, ja = self._features(fields)
+        for layer in w.layers:
+            n_in, n_out = layer.weights.shape
+            s = [sum(float(layer.weights[i, o]) * a[i] for i in range(n_in)) + (0.0 if layer.bias is None else float(layer.bias[o]))
+                 for o in range(n_out)]
+            acts = [_ufl_activation(layer.activation, so) for so in s]
+            if with_gradient:
+                ja = [[acts[o][1] * sum(float(layer.weights[i, o]) * ja[i][k] for i in range(n_in))
+                       for k in range(len(fields))] for o in range(n_out)]
+            a = [v for v, _ in acts]
+        return a[0], ja[0] if with_gradient else None
+
+    def ufl(self, fields):
+        y, _ = self._forward(fields, with_gradient=False)
+        return self.weights.output_offset + self.weights.output_scale * y
+
+    def ufl_gradient(self, fields):
+        _, dy = self._forward(fields, with_gradient=True)
+        return [self.weights.output_scale * d for d in dy]
+
+
+def _monomial(fields, powers):
+    out = 1.0
+    for f, p in zip(fields, powers):
+        if p:
+            out = out * f ** int(p) if p > 1 else out * f
+    return out

@@ -1,0 +1,258 @@
+"""Phase-field case files (YAML) as typed, validated configuration objects.
+
+A case names the mesh, the boundary conditions, the fields (one conserved composition ``c`` plus
+N >= 0 non-conserved order parameters), the free energy, the mobilities, the gradient energy
+coefficients, the initial state, time stepping, the nonlinear solver and the output.  Lengths and
+times are in the user's (nondimensional) units; energies per unit volume follow the free energy.
+See ``docs/phasefield.md`` for every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from pf_app.config import ConfigError, bounded, build, load_yaml
+from pf_app.freeenergy.base import FreeEnergyConfig
+
+SQRT2 = 2.0 ** 0.5
+AXES = ("x", "y", "z")
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    """A box ``lengths`` (2 or 3 numbers, origin at 0) with ``cells`` per axis, or an XDMF ``file``."""
+
+    lengths: tuple[float, ...] = (1.0, 1.0)
+    cells: tuple[int, ...] = (32, 32)
+    cell_type: Literal["triangle", "quadrilateral", "tetrahedron", "hexahedron"] | None = None
+    diagonal: Literal["right", "left", "crossed", "right/left", "left/right"] = "right"
+    file: Path | None = None
+
+    def check(self, fail):
+        if self.file is None:
+            if len(self.lengths) not in (2, 3) or any(v <= 0 for v in self.lengths):
+                fail("lengths", "2 or 3 positive lengths", list(self.lengths))
+            if len(self.cells) != len(self.lengths) or any(n < 1 for n in self.cells):
+                fail("cells", f"{len(self.lengths)} positive cell counts, one per length", list(self.cells))
+        elif not self.file.is_file():
+            fail("file", "an existing XDMF mesh file", str(self.file))
+
+    @property
+    def dim(self) -> int:
+        return len(self.lengths)
+
+
+@dataclass(frozen=True)
+class FieldsConfig:
+    """``order_parameters``: names of the non-conserved fields (may be empty); Lagrange ``degree``."""
+
+    order_parameters: tuple[str, ...] = ("eta",)
+    degree: int = bounded(1, ge=1, le=2)
+
+    def check(self, fail):
+        names = ("c", "mu", *self.order_parameters)
+        if len(set(names)) != len(names):
+            fail("order_parameters", "distinct names other than 'c' and 'mu'", list(self.order_parameters))
+        for n in self.order_parameters:
+            if not n.isidentifier():
+                fail("order_parameters", "identifiers (letters, digits, underscores)", n)
+
+
+@dataclass(frozen=True)
+class MobilityConfig:
+    """``kind``: constant (M_c = M, L_i = L), degenerate_b2 (the seed's: M_c = 4 M kappa_c m,
+    L = L m / 4, m = 16 (c (sqrt2 - c)(1/2 - eta^2))^2, one order parameter) or formula
+    (``formula_c`` and ``formula_eta`` in the fields and ``parameters``)."""
+
+    kind: Literal["constant", "degenerate_b2", "formula"] = "constant"
+    M: float = bounded(1.0, gt=0)
+    L: float = bounded(1.0, gt=0)
+    formula_c: str | None = None
+    formula_eta: str | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
+
+    def check(self, fail):
+        if self.kind == "formula" and not self.formula_c:
+            fail("formula_c", "a formula for the Cahn-Hilliard mobility", self.formula_c)
+
+
+@dataclass(frozen=True)
+class GradientConfig:
+    """Gradient energy coefficients: ``kappa_c`` and ``kappa_eta`` (one number, or one per order parameter)."""
+
+    kappa_c: float = bounded(1.0e-3, ge=0)
+    kappa_eta: float | tuple[float, ...] = 1.0e-3
+
+
+@dataclass(frozen=True)
+class InitialField:
+    """``kind``: constant (``value``), random_uniform (``low``..``high``, rank-independent with ``seed``,
+    added to ``value``), or formula (``formula`` in x, y, z and ``parameters``)."""
+
+    kind: Literal["constant", "random_uniform", "formula"] = "constant"
+    value: float = 0.0
+    low: float = -0.01
+    high: float = 0.01
+    seed: int = 0
+    formula: str | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
+
+    def check(self, fail):
+        if self.kind == "formula" and not self.formula:
+            fail("formula", "a formula in x, y, z for kind 'formula'", None)
+        if self.kind == "random_uniform" and not self.high >= self.low:
+            fail("high", f"a number >= low ({self.low})", self.high)
+
+
+@dataclass(frozen=True)
+class NewtonRuleConfig:
+    """The seed's rule: after ``grow_after`` consecutive steps with fewer than ``fast_iterations``
+    Newton iterations multiply dt by ``grow_factor``; at ``slow_iterations`` or on failure reject the
+    step and multiply dt by ``shrink_factor``."""
+
+    grow_after: int = bounded(5, ge=1)
+    fast_iterations: int = bounded(4, ge=1)
+    slow_iterations: int = bounded(10, ge=2)
+    grow_factor: float = bounded(SQRT2, ge=1.0)
+    shrink_factor: float = bounded(0.5, gt=0, lt=1)
+
+
+@dataclass(frozen=True)
+class ErrorRuleConfig:
+    """Local-error control: ``tolerance`` on the RMS change of (c, eta) against a linear predictor."""
+
+    tolerance: float = bounded(1.0e-3, gt=0)
+    safety: float = bounded(0.9, gt=0, le=1)
+    max_growth: float = bounded(2.0, gt=1)
+    min_shrink: float = bounded(0.2, gt=0, lt=1)
+
+
+@dataclass(frozen=True)
+class TimeConfig:
+    scheme: Literal["backward_euler", "bdf2"] = "backward_euler"
+    t_end: float = bounded(1.0, gt=0)
+    dt: float = bounded(1.0e-2, gt=0)
+    dt_min: float = bounded(1.0e-8, gt=0)
+    dt_max: float = bounded(1.0e6, gt=0)
+    max_steps: int = bounded(100000, ge=1)
+    adapt: Literal["fixed", "newton", "error"] = "newton"
+    newton: NewtonRuleConfig = field(default_factory=NewtonRuleConfig)
+    error: ErrorRuleConfig = field(default_factory=ErrorRuleConfig)
+
+    def check(self, fail):
+        if self.dt_min > self.dt:
+            fail("dt_min", f"a number <= dt ({self.dt})", self.dt_min)
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Newton (PETSc SNES) tolerances on the residual norm and PETSc options for the linear solve."""
+
+    rtol: float = bounded(1.0e-9, gt=0)
+    atol: float = bounded(1.0e-12, gt=0)
+    max_it: int = bounded(25, ge=1)
+    petsc_options: dict[str, str | float | int | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """``directory`` (results/<name> by default); fields every ``fields_every`` steps (VTX .bp),
+    PNG snapshots every ``png_every`` steps (0 = never), checkpoints every ``checkpoint_every`` steps."""
+
+    directory: Path | None = None
+    fields_every: int = bounded(10, ge=0)
+    png_every: int = bounded(0, ge=0)
+    checkpoint_every: int = bounded(20, ge=1)
+    progress_seconds: float = bounded(10.0, gt=0)
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    name: str = "case"
+    mesh: MeshConfig = field(default_factory=MeshConfig)
+    periodic: tuple[Literal["x", "y", "z"], ...] = ()
+    fields: FieldsConfig = field(default_factory=FieldsConfig)
+    free_energy: FreeEnergyConfig = field(default_factory=lambda: FreeEnergyConfig(kind="formula", formula="0"))
+    mobility: MobilityConfig = field(default_factory=MobilityConfig)
+    gradient: GradientConfig = field(default_factory=GradientConfig)
+    initial: dict[str, InitialField] = field(default_factory=dict)
+    time: TimeConfig = field(default_factory=TimeConfig)
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    quadrature_degree: int | None = None
+
+    def check(self, fail):
+        n_eta = len(self.fields.order_parameters)
+        if self.mesh.file is None:
+            bad = [a for a in self.periodic if AXES.index(a) >= self.mesh.dim]
+            if bad:
+                fail("periodic", f"axes among {', '.join(AXES[:self.mesh.dim])}", bad[0])
+        if len(set(self.periodic)) != len(self.periodic):
+            fail("periodic", "distinct axes", list(self.periodic))
+        known = {"c", *self.fields.order_parameters}
+        for name in self.initial:
+            if name not in known:
+                fail(f"initial.{name}", f"a field among {', '.join(sorted(known))}", name)
+        k = self.gradient.kappa_eta
+        if isinstance(k, tuple) and len(k) != n_eta:
+            fail("gradient.kappa_eta", f"one number or {n_eta} numbers", list(k))
+        if self.mobility.kind == "degenerate_b2" and n_eta != 1:
+            fail("mobility.kind", "constant or formula with other than one order parameter", "degenerate_b2")
+        if self.mobility.kind == "formula" and n_eta and not self.mobility.formula_eta:
+            fail("mobility.formula_eta", "a formula for the Allen-Cahn coefficient", None)
+        if self.quadrature_degree is not None and not 1 <= self.quadrature_degree <= 20:
+            fail("quadrature_degree", "an integer from 1 to 20", self.quadrature_degree)
+
+    # ---- derived ----------------------------------------------------------------------------------
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Free-energy arguments: c, then the order parameters."""
+        return ("c", *self.fields.order_parameters)
+
+    def kappa_eta(self) -> tuple[float, ...]:
+        k = self.gradient.kappa_eta
+        return tuple(k) if isinstance(k, tuple) else (float(k),) * len(self.fields.order_parameters)
+
+    def qdegree(self) -> int:
+        """Quadrature degree, set explicitly: network free energies make UFL's estimate explode."""
+        return self.quadrature_degree or 2 * self.fields.degree + 2
+
+
+@dataclass(frozen=True)
+class Case:
+    config: CaseConfig
+    source: Path
+    output_dir: Path
+
+
+def load_case(path: str | Path, overrides: list[str] | tuple[str, ...] = (), output: str | None = None) -> Case:
+    """Read and validate a case; ``overrides`` are ``dotted.key=YAML`` strings from ``--set``."""
+    path = Path(path)
+    data = load_yaml(path)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("--set", item, "KEY=VALUE with a dotted key, e.g. time.t_end=10")
+        node = data
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError("--set", key, f"{p} to be a mapping")
+        node[leaf] = yaml.safe_load(text)
+    cfg = build(CaseConfig, data, file=path, base_dir=path.parent)
+    out = Path(output) if output else (cfg.output.directory or Path("results") / cfg.name)
+    from pf_app.freeenergy.base import build_free_energy
+
+    build_free_energy(cfg.free_energy, cfg.variables, file=path)  # validate model files now, not deep in UFL
+    return Case(cfg, path, out)
+
+
+def with_changes(case: Case, **sections) -> Case:
+    """A copy of the case with whole config sections replaced (tests and benchmarks)."""
+    return dataclasses.replace(case, config=dataclasses.replace(case.config, **sections))
