@@ -1,0 +1,42 @@
+"""``pf_app surrogate <config.yaml>``: train, cross-validate (folds in parallel) and report."""
+
+from __future__ import annotations
+
+import os
+
+
+def register(sub) -> None:
+    p = sub.add_parser("surrogate", help="multitask alloy surrogates: train, cross-validate, report")
+    p.add_argument("config", help="surrogate file, e.g. inputs/surrogate_cuau.yaml")
+    p.add_argument("--output", help="output folder (default: the config's output.directory)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set cv.k=3 (YAML syntax for VALUE)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    import yaml
+
+    from pf_app.config import ConfigError
+    from pf_app.surrogate.config import load_config
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(args.config, item, "KEY=VALUE after --set", item)
+        overrides[key] = yaml.safe_load(value)
+    cfg = load_config(args.config, overrides)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from pf_app.surrogate.runner import run_surrogate
+
+    output = Path(args.output) if args.output else cfg.output.directory
+    summary = run_surrogate(cfg, output, progress=not args.quiet)
+    from pf_app.surrogate.report import to_markdown
+
+    print(to_markdown(summary["cv_rmse"]))
+    print(f"report in {output}")
+    return 0

@@ -1,0 +1,144 @@
+"""The ``surrogate`` YAML file as typed dataclasses (see ``inputs/surrogate_cuau.yaml``).
+
+Units: energies are eV per cell inside, reported in meV per cell; charges in electrons per site;
+moments in mu_B per site.  Learning rates are Adam step sizes on standardized targets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+from pf_app.config import bounded, load
+
+TASKS = "ECM"
+#: Training methods: single-task E, C, M and every multitask combination.
+ALL_METHODS = ("E", "C", "M", "EC", "EM", "CM", "ECM")
+
+
+@dataclasses.dataclass(frozen=True)
+class LatticeConfig:
+    """A lattice for labeler data: ``fcc`` n x n x n, or ``bcc`` (BCT when ``c_angstrom`` differs)."""
+
+    kind: Literal["fcc", "bcc", "lsms_cuau"] = "lsms_cuau"
+    a_angstrom: float = bounded(3.83, gt=0)
+    c_angstrom: float | None = None
+    repeats: tuple[int, int, int] = (2, 2, 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelerConfig:
+    """Demo data from the built-in labeler (``data.source: labeler``)."""
+
+    parameters: Path | None = None  # default: the shipped CuAu fit
+    species: tuple[int, int] | None = None  # relabel (A, B), e.g. [26, 78] for FePt
+    moment_coefficients_muB: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # illustrative
+    n_configurations: int = bounded(5000, ge=10)
+    lattice: LatticeConfig = dataclasses.field(default_factory=LatticeConfig)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    source: Literal["lsms_npz", "lsms_raw", "extxyz", "labeler"] = "lsms_npz"
+    path: Path | None = None
+    max_per_composition: int = bounded(1000, ge=1)
+    deduplicate: bool = True
+    labeler: LabelerConfig = dataclasses.field(default_factory=LabelerConfig)
+
+    def check(self, fail):
+        if self.source != "labeler" and self.path is None:
+            fail("path", f"a file path for source {self.source!r}", None)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Shared trunk ``hidden`` widths, then one task-specific hidden layer per task whose widths
+    split ``task_width`` evenly among the tasks trained together (as in the seed)."""
+
+    hidden: tuple[int, ...] = (512, 512)
+    task_width: int = bounded(512, ge=1)
+    activation: str = "gelu"
+    alpha: dict[str, float] = dataclasses.field(default_factory=lambda: {"E": 1.0, "C": 1.0, "M": 1.0})
+
+    def check(self, fail):
+        if any(w < 1 for w in self.hidden):
+            fail("hidden", "positive layer widths", list(self.hidden))
+        if set(self.alpha) - set(TASKS) or any(a < 0 for a in self.alpha.values()):
+            fail("alpha", "non-negative weights for keys among E, C, M", self.alpha)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Default: the fast recipe (Adam 2e-3 with cosine decay, batch 256, random lattice-symmetry
+    augmentation each batch).  The seed's recipe is :data:`SEED_RECIPE`."""
+
+    learning_rate: float = bounded(2e-3, gt=0)
+    schedule: Literal["cosine", "constant"] = "cosine"
+    batch_size: int = bounded(256, ge=1)
+    epochs: int = bounded(150, ge=1)
+    patience: int = bounded(30, ge=1)  # early stopping on the validation loss
+    augment: bool = True  # apply a random space-group permutation of the sites to each sample
+    threads: int = bounded(1, ge=1)  # TensorFlow intra-op threads per training process
+    seed: int = 0
+
+
+#: The seed's recipe (ReLU and a constant Adam learning rate of 1e-4, no augmentation).
+SEED_RECIPE = TrainConfig(learning_rate=1e-4, schedule="constant", batch_size=64, epochs=1000,
+                          patience=50, augment=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchConfig:
+    """The seed's constructive search: add one hidden layer at a time; for that layer only, try
+    ``trials`` random (width, activation) pairs, width a multiple of ``width_step`` up to
+    ``max_width``; keep the best width-penalized validation loss ``val_loss + penalty * sum(widths)``;
+    stop when it falls below ``threshold`` or at ``max_layers``."""
+
+    enabled: bool = False
+    max_layers: int = bounded(4, ge=1)
+    trials: int = bounded(4, ge=1)
+    width_step: int = bounded(50, ge=1)
+    max_width: int = bounded(500, ge=1)
+    activations: tuple[str, ...] = ("relu", "gelu", "tanh")
+    penalty: float = bounded(1e-6, ge=0)
+    threshold: float = bounded(1e-3, ge=0)
+    epochs: int = bounded(30, ge=1)
+    methods: str = "ECM"
+
+
+@dataclasses.dataclass(frozen=True)
+class CVConfig:
+    k: int = bounded(5, ge=2)
+    workers: int = bounded(2, ge=1)
+    executor: Literal["process", "mpi"] = "process"
+    folds: tuple[int, ...] | None = None  # run only these fold indices (default: all k)
+    validation_fraction: float = bounded(0.1, gt=0, lt=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputConfig:
+    directory: Path = Path("results/surrogate")
+    save_models: bool = True  # the final models (trained on the 81/9/10 split), Keras format
+    write_extxyz: bool = False  # the selected data set, for reuse with other codes
+
+
+@dataclasses.dataclass(frozen=True)
+class SurrogateConfig:
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    methods: tuple[str, ...] = ALL_METHODS
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    search: SearchConfig = dataclasses.field(default_factory=SearchConfig)
+    cv: CVConfig = dataclasses.field(default_factory=CVConfig)
+    output: OutputConfig = dataclasses.field(default_factory=OutputConfig)
+    seed: int = 0  # selection and splits
+
+    def check(self, fail):
+        for i, m in enumerate(self.methods):
+            if not m or any(t not in TASKS for t in m) or len(set(m)) != len(m):
+                fail(f"methods[{i}]", "a combination of the letters E, C, M such as 'EC'", m)
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> SurrogateConfig:
+    return load(SurrogateConfig, path, overrides)

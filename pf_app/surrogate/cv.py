@@ -1,0 +1,80 @@
+"""k-fold cross-validation of every method, folds in parallel (process pool or mpi4py.futures).
+
+Each fold is one job: it trains every requested method on that fold's training part (early
+stopping on its validation part) and evaluates on the held-out part.  Workers each run TensorFlow
+with ``train.threads`` intra-op threads, so ``workers * threads`` should not exceed the cores.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import time
+
+import numpy as np
+
+from pf_app.io import Progress
+from pf_app.surrogate.config import ModelConfig, TrainConfig
+from pf_app.surrogate.pairmodel import LinearPairModel
+from pf_app.surrogate.problem import Problem, rmse_report_units
+
+
+def fold_job(problem: Problem, fold: int, split: dict, methods: tuple[str, ...], model_cfg: ModelConfig,
+             train_cfg: TrainConfig, hidden=None) -> dict:
+    """Train and test every method on one fold (runs in a worker; imports TensorFlow)."""
+    from pf_app.surrogate.training import evaluate, fit_method
+
+    out = {"fold": fold, "test_index": split["test"], "methods": {}}
+    for method in methods:
+        fitted = fit_method(problem, method, split, model_cfg, train_cfg, hidden)
+        result = evaluate(fitted, problem, split["test"])
+        result.update(seconds=fitted.history["seconds"], epochs=fitted.history["epochs"],
+                      loss=fitted.history["loss"], val_loss=fitted.history["val_loss"])
+        out["methods"][method] = result
+    return out
+
+
+def pair_baseline(problem: Problem, folds: list[dict], n_shells: int = 4) -> list[float]:
+    """Energy RMSE [meV/cell] of the linear pair model on each fold (fitted on train + validation)."""
+    if len(problem.species) != 2:
+        return []
+    rmse = []
+    for split in folds:
+        fit_index = np.concatenate([split["train"], split["validation"]])
+        model = LinearPairModel(problem.data.lattice, problem.species, n_shells).fit(
+            problem.data.numbers[fit_index], problem.targets["E"][fit_index])
+        pred = {"E": model.predict(problem.data.numbers[split["test"]])}
+        rmse.append(rmse_report_units(pred, problem.part(split["test"], "E"))["E"])
+    return rmse
+
+
+def _executor(kind: str, workers: int):
+    if kind == "mpi":
+        from mpi4py.futures import MPIPoolExecutor
+
+        return MPIPoolExecutor(max_workers=workers)
+    # spawn: never fork a parent that may already hold TensorFlow threads
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str, ...], model_cfg: ModelConfig,
+                         train_cfg: TrainConfig, workers: int = 1, executor: str = "process",
+                         fold_ids: tuple[int, ...] | None = None, hidden=None, progress: bool = True) -> dict:
+    """Results of every fold (sorted by fold) plus ``wall_seconds``; ``workers == 1`` runs in-process."""
+    fold_ids = tuple(range(len(folds))) if fold_ids is None else tuple(fold_ids)
+    bar = Progress("cross-validation", len(fold_ids), unit="fold", every_s=0, enabled=progress)
+    t0 = time.perf_counter()
+    results = []
+    if workers == 1:
+        for f in fold_ids:
+            results.append(fold_job(problem, f, folds[f], methods, model_cfg, train_cfg, hidden))
+            bar.update(len(results))
+    else:
+        with _executor(executor, workers) as pool:
+            jobs = [pool.submit(fold_job, problem, f, folds[f], methods, model_cfg, train_cfg, hidden)
+                    for f in fold_ids]
+            for job in cf.as_completed(jobs):
+                results.append(job.result())
+                bar.update(len(results), last_fold=results[-1]["fold"])
+    results.sort(key=lambda r: r["fold"])
+    return {"folds": results, "wall_seconds": time.perf_counter() - t0}

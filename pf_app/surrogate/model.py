@@ -1,0 +1,112 @@
+"""Keras multitask MLP: one-hot sites in, energy / per-site charge / per-site moment out.
+
+Architecture (names are part of the format read by :mod:`.evaluator`): a shared trunk of Dense
+layers ``trunk_0, trunk_1, ...``; for each task t in the method (e.g. ``"EC"``) a task-specific hidden
+layer ``head_<t>`` of width ``task_width // n_tasks`` (the seed splits the width among the tasks) and
+a linear output ``out_<t>`` (1 value for E, M values for C and M).  Loss: ``sum_t alpha_t MSE_t`` on
+standardized targets.  Inputs are :func:`~.structures.one_hot` vectors (site-major).
+TensorFlow is imported here, so import this module lazily (inside CLI functions).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import keras
+import tensorflow as tf
+
+from pf_app.io import Progress
+from pf_app.surrogate.config import ModelConfig, TrainConfig
+
+tf.get_logger().setLevel("ERROR")  # no retracing warnings: one model per method is built on purpose
+
+
+def limit_threads(n: int) -> None:
+    """Cap TensorFlow's CPU threads (call before building models; ignored if TF already started)."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+
+
+def output_sizes(method: str, n_sites: int) -> dict[str, int]:
+    return {t: 1 if t == "E" else n_sites for t in method}
+
+
+def build_model(method: str, n_sites: int, n_species: int, cfg: ModelConfig,
+                hidden: tuple[tuple[int, str], ...] | None = None, seed: int = 0) -> keras.Model:
+    """The MLP for ``method`` (``"E"``, ``"EC"``, ...); ``hidden`` overrides ``cfg.hidden`` with
+    (width, activation) pairs (used by the constructive search)."""
+    keras.utils.set_random_seed(seed)
+    hidden = hidden or tuple((w, cfg.activation) for w in cfg.hidden)
+    inputs = keras.Input((n_sites * n_species,), name="one_hot")
+    h = inputs
+    for i, (width, act) in enumerate(hidden):
+        h = keras.layers.Dense(width, activation=act, name=f"trunk_{i}")(h)
+    head_width = max(1, cfg.task_width // len(method))
+    outputs = {}
+    for t, size in output_sizes(method, n_sites).items():
+        g = keras.layers.Dense(head_width, activation=hidden[-1][1] if hidden else cfg.activation,
+                               name=f"head_{t}")(h)
+        outputs[t] = keras.layers.Dense(size, name=f"out_{t}")(g)
+    return keras.Model(inputs, outputs, name=f"surrogate_{method}")
+
+
+def _dataset(codes, targets, perms, n_species, batch_size, shuffle, seed):
+    """tf.data pipeline: integer site codes -> one-hot, with a random site permutation per sample
+    (applied alike to per-site targets) when ``perms`` is given."""
+    ds = tf.data.Dataset.from_tensor_slices((codes.astype(np.int32), targets))
+    if shuffle:
+        ds = ds.shuffle(len(codes), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    perm_table = None if perms is None else tf.constant(perms, dtype=tf.int32)
+
+    def prepare(c, y):
+        if perm_table is not None:
+            pick = tf.random.uniform((tf.shape(c)[0],), 0, perm_table.shape[0], dtype=tf.int32)
+            p = tf.gather(perm_table, pick)
+            c = tf.gather(c, p, batch_dims=1)
+            y = {t: v if t == "E" else tf.gather(v, p, batch_dims=1) for t, v in y.items()}
+        x = tf.reshape(tf.one_hot(c, n_species), (tf.shape(c)[0], -1))
+        return x, y
+
+    return ds.map(prepare, num_parallel_calls=1).prefetch(2)
+
+
+class _ProgressCallback(keras.callbacks.Callback):
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.update(epoch + 1, loss=float(logs["loss"]), val_loss=float(logs["val_loss"]))
+
+
+def train_model(model: keras.Model, codes_train: np.ndarray, y_train: dict, codes_val: np.ndarray, y_val: dict,
+                n_species: int, cfg: TrainConfig, alpha: dict[str, float], perms: np.ndarray | None = None,
+                progress: bool = False, label: str = "train") -> dict:
+    """Fit on standardized targets with early stopping (best validation weights restored).
+
+    ``codes_*`` are (N, M) species indices; ``y_*`` map task letters to standardized arrays.
+    Returns the Keras history plus ``seconds`` (wall time) and ``epochs``.
+    """
+    tasks = list(model.output.keys()) if isinstance(model.output, dict) else list(y_train)
+    steps = max(1, int(np.ceil(len(codes_train) / cfg.batch_size)))
+    lr = (keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps)
+          if cfg.schedule == "cosine" else cfg.learning_rate)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss={t: "mse" for t in tasks},
+                  loss_weights={t: float(alpha.get(t, 1.0)) for t in tasks})
+    train = _dataset(codes_train, {t: y_train[t] for t in tasks}, perms if cfg.augment else None,
+                     n_species, cfg.batch_size, True, cfg.seed)
+    val = _dataset(codes_val, {t: y_val[t] for t in tasks}, None, n_species, 4096, False, cfg.seed)
+    callbacks = [keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True)]
+    if progress:
+        callbacks.append(_ProgressCallback(Progress(label, cfg.epochs, unit="epoch", every_s=15)))
+    t0 = time.perf_counter()
+    hist = model.fit(train, validation_data=val, epochs=cfg.epochs, verbose=0, callbacks=callbacks, shuffle=False)
+    out = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    out.update(seconds=time.perf_counter() - t0, epochs=len(out["loss"]))
+    return out

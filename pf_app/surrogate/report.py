@@ -1,0 +1,131 @@
+"""The seed's tables and figures from cross-validation results (see :func:`~.cv.run_cross_validation`).
+
+Files written in the output folder: ``cv_rmse.csv`` / ``cv_rmse.md`` (RMSE mean and standard
+deviation over the folds, per method and quantity, in meV/cell, e/site, mu_B/site and standardized;
+the linear pair model's energy row alongside), ``timing.csv`` / ``timing.md``, ``scatter_<Q>.png``
+(predicted vs reference, standardized) and ``learning_curves.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+
+from pf_app.io import atomic_path, write_text_atomic
+from pf_app.surrogate.problem import REPORT_UNITS, Problem
+
+PAIR_MODEL = "linear pair"
+
+
+def rmse_rows(cv: dict, pair_rmse: list[float]) -> list[dict]:
+    """One row per (method, quantity): mean and std over folds, report units and standardized."""
+    rows = []
+    folds = cv["folds"]
+    methods = list(folds[0]["methods"])
+    for q in "ECM":
+        for method in (m for m in methods if q in m):
+            vals = np.array([f["methods"][method]["rmse"][q] for f in folds])
+            std_vals = np.array([f["methods"][method]["rmse_standardized"][q] for f in folds])
+            rows.append({"quantity": q, "method": method, "kind": "STL" if len(method) == 1 else "MTL",
+                         "unit": REPORT_UNITS[q][1], "folds": len(vals), "rmse_mean": vals.mean(),
+                         "rmse_std": vals.std(ddof=1) if len(vals) > 1 else 0.0,
+                         "rmse_standardized_mean": std_vals.mean(),
+                         "rmse_standardized_std": std_vals.std(ddof=1) if len(vals) > 1 else 0.0})
+        if q == "E" and pair_rmse:
+            vals = np.array(pair_rmse)
+            rows.append({"quantity": "E", "method": PAIR_MODEL, "kind": "baseline", "unit": REPORT_UNITS["E"][1],
+                         "folds": len(vals), "rmse_mean": vals.mean(),
+                         "rmse_std": vals.std(ddof=1) if len(vals) > 1 else 0.0,
+                         "rmse_standardized_mean": float("nan"), "rmse_standardized_std": float("nan")})
+    return rows
+
+
+def timing_rows(cv: dict, predictions_per_second: dict[str, float] | None = None) -> list[dict]:
+    rows = []
+    for method in cv["folds"][0]["methods"]:
+        secs = [f["methods"][method]["seconds"] for f in cv["folds"]]
+        epochs = [f["methods"][method]["epochs"] for f in cv["folds"]]
+        rows.append({"method": method, "train_seconds_mean": float(np.mean(secs)),
+                     "train_seconds_max": float(np.max(secs)), "epochs_mean": float(np.mean(epochs)),
+                     "predictions_per_second": (predictions_per_second or {}).get(method, float("nan"))})
+    return rows
+
+
+def to_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows)
+    return buf.getvalue()
+
+
+def to_markdown(rows: list[dict]) -> str:
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]) for k in keys) + " |"
+              for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_tables(directory, cv: dict, pair_rmse: list[float], predictions_per_second=None) -> dict[str, list]:
+    tables = {"cv_rmse": rmse_rows(cv, pair_rmse), "timing": timing_rows(cv, predictions_per_second)}
+    for name, rows in tables.items():
+        write_text_atomic(directory / f"{name}.csv", to_csv(rows))
+        write_text_atomic(directory / f"{name}.md", to_markdown(rows))
+    return tables
+
+
+def _savefig(fig, path):
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+
+
+def plot_scatter(directory, cv: dict, problem: Problem) -> list:
+    """``scatter_<Q>.png``: standardized prediction vs reference over all test folds, one panel per method."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    methods = list(cv["folds"][0]["methods"])
+    for q in "ECM":
+        with_q = [m for m in methods if q in m]
+        if not with_q:
+            continue
+        mean, std = float(np.mean(problem.targets[q])), float(np.std(problem.targets[q])) or 1.0
+        fig, axes = plt.subplots(1, len(with_q), figsize=(3.2 * len(with_q), 3.2), squeeze=False)
+        for ax, m in zip(axes[0], with_q):
+            ref = np.concatenate([problem.targets[q][f["test_index"]].ravel() for f in cv["folds"]])
+            pred = np.concatenate([f["methods"][m]["prediction"][q].ravel() for f in cv["folds"]])
+            ax.plot((ref - mean) / std, (pred - mean) / std, ".", ms=1, alpha=0.4)
+            lim = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
+            ax.plot(lim, lim, "k-", lw=0.5)
+            ax.set_title(f"{q} by {m}")
+            ax.set_xlabel("reference (standardized)")
+        axes[0][0].set_ylabel("predicted (standardized)")
+        fig.tight_layout()
+        paths.append(directory / f"scatter_{q}.png")
+        _savefig(fig, paths[-1])
+        plt.close(fig)
+    return paths
+
+
+def plot_learning_curves(directory, cv: dict):
+    """``learning_curves.png``: training and validation loss per epoch, every method and fold."""
+    import matplotlib.pyplot as plt
+
+    methods = list(cv["folds"][0]["methods"])
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.0), squeeze=False, sharey=True)
+    for ax, m in zip(axes[0], methods):
+        for f in cv["folds"]:
+            r = f["methods"][m]
+            ax.semilogy(r["loss"], "C0-", lw=0.8)
+            ax.semilogy(r["val_loss"], "C1-", lw=0.8)
+        ax.set_title(m)
+        ax.set_xlabel("epoch")
+    axes[0][0].set_ylabel("loss: train (blue), validation (orange)")
+    fig.tight_layout()
+    path = directory / "learning_curves.png"
+    _savefig(fig, path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,104 @@
+"""``pf_app surrogate``: data -> cross-validation of every method -> final models -> report.
+
+Output folder: ``config.yaml`` (resolved), ``summary.json``, the report files of :mod:`.report`,
+``models/surrogate_<method>.keras`` with ``models/surrogate_<method>.json`` (species, lattice site
+order, standardization mean/std per quantity, pure-element reference energies in eV/atom: add them
+back to a predicted mixing energy to get the total energy in eV per cell).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from pf_app.config import to_dict
+from pf_app.io import atomic_path, write_json_atomic, write_text_atomic
+from pf_app.surrogate import report
+from pf_app.surrogate.config import SurrogateConfig
+from pf_app.surrogate.cv import pair_baseline, run_cross_validation
+from pf_app.surrogate.datasets import composition_groups, kfold_per_composition, split_per_composition
+from pf_app.surrogate.problem import Problem
+from pf_app.surrogate.sources import load_dataset
+
+
+def predictions_per_second(fast, x: np.ndarray, min_configs: int = 200_000) -> float:
+    """Configurations per second of the numpy evaluator on one-hot ``x`` (repeated to ``min_configs``)."""
+    reps = max(1, int(np.ceil(min_configs / len(x))))
+    batch = np.tile(x, (reps, 1))
+    t0 = time.perf_counter()
+    fast.predict_one_hot(batch)
+    return len(batch) / (time.perf_counter() - t0)
+
+
+def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True) -> dict:
+    from pf_app.surrogate.evaluator import NumpySurrogate
+    from pf_app.surrogate.training import evaluate, fit_method
+
+    t_start = time.perf_counter()
+    output.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(output / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    data, data_summary = load_dataset(cfg.data, cfg.seed)
+    if cfg.output.write_extxyz:
+        from pf_app.surrogate.atoms_io import write_extxyz
+
+        write_extxyz(output / "dataset.extxyz", data)
+    problem = Problem.from_data(data)
+    groups = composition_groups(data)
+    rng = np.random.default_rng(cfg.seed)
+    folds = kfold_per_composition(groups, cfg.cv.k, rng, cfg.cv.validation_fraction)
+    final_split = split_per_composition(groups, rng)
+    summary = {"data": data_summary, "species": list(problem.species), "lattice": data.lattice.name}
+
+    hidden = None
+    if cfg.search.enabled:
+        from pf_app.surrogate.search import constructive_search
+
+        found = constructive_search(problem, final_split, cfg.model, cfg.train, cfg.search, cfg.seed, progress)
+        hidden = found["hidden"]
+        summary["search"] = {"hidden": [list(h) for h in hidden], "score": found["score"],
+                             "trials": [{**t, "hidden": [list(h) for h in t["hidden"]]} for t in found["trials"]]}
+
+    fold_ids = cfg.cv.folds if cfg.cv.folds is not None else tuple(range(cfg.cv.k))
+    pair_rmse = pair_baseline(problem, [folds[f] for f in fold_ids])
+    cv = run_cross_validation(problem, folds, cfg.methods, cfg.model, cfg.train, cfg.cv.workers,
+                              cfg.cv.executor, fold_ids, hidden, progress)
+    summary["cv_wall_seconds"] = cv["wall_seconds"]
+
+    rate, final = {}, {}
+    n_species = len(problem.species)
+    x_test = np.eye(n_species, dtype=np.float32)[problem.codes[final_split["test"]]].reshape(len(final_split["test"]), -1)
+    for method in cfg.methods:
+        fitted = fit_method(problem, method, final_split, cfg.model, cfg.train, hidden, progress)
+        final[method] = {"rmse_test": evaluate(fitted, problem, final_split["test"])["rmse"],
+                         "train_seconds": fitted.history["seconds"]}
+        rate[method] = predictions_per_second(NumpySurrogate.from_keras(fitted.model, problem.species), x_test)
+        if cfg.output.save_models:
+            _save_model(output / "models", fitted, problem)
+    summary["final_models"] = final
+
+    tables = report.write_tables(output, cv, pair_rmse, rate)
+    report.plot_scatter(output, cv, problem)
+    report.plot_learning_curves(output, cv)
+    summary["cv_rmse"] = tables["cv_rmse"]
+    summary["timing"] = tables["timing"]
+    summary["wall_seconds"] = time.perf_counter() - t_start
+    write_json_atomic(output / "summary.json", summary)
+    return summary
+
+
+def _save_model(directory: Path, fitted, problem: Problem) -> None:
+    stem = directory / f"surrogate_{fitted.method}"
+    with atomic_path(stem.with_suffix(".keras")) as tmp:
+        fitted.model.save(tmp)
+    write_json_atomic(stem.with_suffix(".json"), {
+        "format": "pf_app.surrogate.model/1", "method": fitted.method, "species": list(problem.species),
+        "input": "one-hot, site-major, species in the order above",
+        "lattice": problem.data.lattice.name, "site_positions_angstrom": problem.data.lattice.positions.tolist(),
+        "cell_angstrom": problem.data.lattice.cell.tolist(),
+        "standardization": fitted.standardizer.to_dict(),
+        "targets": {"E": "mixing energy, eV per cell", "C": "charge transfer, e per site", "M": "moment, mu_B per site"},
+        "reference_energies_eV_per_atom": {str(k): v for k, v in problem.references_eV_per_atom.items()},
+    })

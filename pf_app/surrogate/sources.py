@@ -1,0 +1,61 @@
+"""The data set named by a config's ``data`` section: loaded, de-duplicated, stratified."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pf_app.config import ConfigError
+from pf_app.surrogate.config import DataConfig, LatticeConfig
+from pf_app.surrogate.datasets import AlloyData, composition_groups, deduplicate, select_per_composition
+from pf_app.surrogate.structures import Lattice, bcc_supercell, fcc_supercell, lsms_cuau_lattice
+
+
+def make_lattice(cfg: LatticeConfig) -> Lattice:
+    if cfg.kind == "lsms_cuau":
+        return lsms_cuau_lattice()
+    if cfg.kind == "fcc":
+        if len(set(cfg.repeats)) != 1:
+            raise ConfigError(None, "data.labeler.lattice.repeats", "equal repeats for fcc", list(cfg.repeats))
+        return fcc_supercell(cfg.a_angstrom, cfg.repeats[0])
+    return bcc_supercell(cfg.a_angstrom, cfg.repeats, cfg.c_angstrom)
+
+
+def load_raw(cfg: DataConfig, seed: int) -> AlloyData:
+    """All configurations of the source, before de-duplication and selection."""
+    if cfg.source == "labeler":
+        from pf_app.surrogate.labelers import SHIPPED_CUAU, LatticeLabeler
+
+        lab = LatticeLabeler.load(cfg.labeler.parameters or SHIPPED_CUAU)
+        if cfg.labeler.species or cfg.labeler.moment_coefficients_muB:
+            lab = lab.with_species(cfg.labeler.species or lab.species, cfg.labeler.moment_coefficients_muB,
+                                   note="moment coefficients from the config (illustrative)")
+        lattice = make_lattice(cfg.labeler.lattice)
+        numbers = lab.random_configurations(lattice, cfg.labeler.n_configurations, np.random.default_rng(seed))
+        return lab.label(lattice, numbers)
+    if not cfg.path.exists():
+        raise ConfigError(None, "data.path", f"an existing {cfg.source} file", str(cfg.path))
+    if cfg.source == "lsms_npz":
+        from pf_app.surrogate.lsms import load_lsms_npz
+
+        return load_lsms_npz(cfg.path)
+    if cfg.source == "lsms_raw":
+        from pf_app.surrogate.lsms import load_lsms_raw
+
+        return load_lsms_raw(cfg.path)
+    from pf_app.surrogate.atoms_io import read_extxyz
+
+    return read_extxyz(cfg.path)
+
+
+def load_dataset(cfg: DataConfig, seed: int) -> tuple[AlloyData, dict]:
+    """The selected data set and a summary (counts before/after de-duplication and selection)."""
+    data = load_raw(cfg, seed)
+    summary = {"loaded": len(data)}
+    if cfg.deduplicate:
+        data = deduplicate(data)
+    summary["unique"] = len(data)
+    keep = select_per_composition(composition_groups(data), cfg.max_per_composition, np.random.default_rng(seed))
+    data = data.subset(keep)
+    summary["selected"] = len(data)
+    summary["compositions"] = int(len(np.unique(composition_groups(data))))
+    return data, summary
