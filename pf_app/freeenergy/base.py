@@ -59,6 +59,11 @@ class FreeEnergyConfig:
             fail("terms", "a list of {coef, powers} for kind 'landau'", [])
         if self.kind in ("idnn", "mechanochem", "bspline") and self.path is None:
             fail("path", f"a model path for kind {self.kind!r}", None)
+        expected = {"idnn": "an existing IDNN weights file (pf_app.idnn JSON)",
+                    "mechanochem": "an existing folder of mechanoChemIGA weights_<i>.txt files",
+                    "bspline": "an existing B-spline model file (pf_app.bspline JSON)"}
+        if self.path is not None and self.kind in expected and not self.path.exists():
+            fail("path", expected[self.kind], str(self.path))
         if self.kind == "bspline" and self.evaluation == "symbolic":
             fail("evaluation", "'quadrature' or 'auto' for a B-spline", self.evaluation)
 

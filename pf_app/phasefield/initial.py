@@ -22,7 +22,7 @@ def _vertex_noise(mesh, spec: InitialField) -> fem.Function:
     samples = np.random.default_rng(spec.seed).uniform(spec.low, spec.high, n_global)
     node_values = spec.value + samples[np.asarray(mesh.geometry.input_global_indices, dtype=np.int64)]
     f = fem.Function(V1)
-    geo = mesh.geometry.dofmap  # (cells, nodes) ; same local order as the P1 dofmap
+    geo = mesh.geometry.dofmaps[0]  # (cells, nodes); same local order as the P1 dofmap
     dofs = V1.dofmap.list
     f.x.array[dofs.ravel()] = node_values[geo.ravel()]
     return f

@@ -1,0 +1,50 @@
+"""The IDNN free energy as UFL against its numpy twin, and the two solver evaluation paths."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import ufl
+from mpi4py import MPI
+
+import dolfinx
+from dolfinx import fem
+
+from pf_app.freeenergy.network import NetworkFreeEnergy
+from pf_app.idnn.mechanochem import load_mechanochem
+from pfcase import read_energy, run_case, write_case
+
+
+def test_ufl_network_equals_numpy_twin(published_idnn_dir):
+    """g, g_c, g_eta from the compiled UFL (forward-mode derivatives) and from numpy agree to
+    1e-12 at random points of the physical domain (both are exact; only round-off differs)."""
+    fe = NetworkFreeEnergy(load_mechanochem(published_idnn_dir), ("c", "eta"))
+    mesh = dolfinx.mesh.create_unit_square(MPI.COMM_SELF, 10, 10)
+    V0 = fem.functionspace(mesh, ("DG", 0))
+    n = V0.dofmap.index_map.size_local
+    rng = np.random.default_rng(0)
+    cvals = rng.uniform(0.05, math.sqrt(2) - 0.05, n)
+    evals = rng.uniform(-1, 1, n) * np.minimum(cvals, math.sqrt(2) - cvals)
+    c, eta = fem.Function(V0), fem.Function(V0)
+    c.x.array[:], eta.x.array[:] = cvals, evals
+    expr = fem.Expression(ufl.as_vector([fe.ufl([c, eta]), *fe.ufl_gradient([c, eta])]), np.array([[1 / 3, 1 / 3]]))
+    got = expr.eval(mesh, np.arange(n, dtype=np.int32)).reshape(n, 3)
+    g, grad = fe.numpy(np.column_stack([cvals, evals]), 1)
+    np.testing.assert_allclose(got[:, 0], g, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[:, 1:], grad, rtol=0, atol=1e-12)
+
+
+def test_symbolic_and_quadrature_paths_give_the_same_run(tmp_path, published_idnn_dir):
+    """UFL network vs numpy network at the quadrature points (with its exact Hessian in the
+    Jacobian): the same discrete equations, so the same trajectory and Newton counts."""
+    energies = {}
+    for mode in ("symbolic", "quadrature"):
+        path = write_case(tmp_path, mode, mesh={"lengths": [1.0, 1.0], "cells": [12, 12]},
+                          free_energy={"kind": "mechanochem", "path": str(published_idnn_dir), "evaluation": mode},
+                          time={"t_end": 6.0, "dt": 1.0, "adapt": "fixed"}, quadrature_degree=4)
+        case, _ = run_case(path)
+        energies[mode] = read_energy(case.output_dir)
+    np.testing.assert_allclose(energies["quadrature"]["energy"], energies["symbolic"]["energy"], rtol=1e-11)
+    np.testing.assert_array_equal(energies["quadrature"]["newton_iterations"], energies["symbolic"]["newton_iterations"])
