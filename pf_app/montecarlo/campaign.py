@@ -1,0 +1,152 @@
+"""``pf_app mc <config>``: many state points, in parallel, appended to a resumable mu table.
+
+Tasks are (temperature x point) in a fixed order; ``point_id`` is the index in that order.  Finished
+rows are appended to ``output.table`` (CSV, pf_app.mutable format) as they arrive, so a killed
+campaign resumes: ids already in the table are skipped and a point interrupted mid-run continues
+from its checkpoint in ``<table>.checkpoints/``.  The table's metadata holds a hash of the campaign
+settings; resuming into a table of a different campaign is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from pf_app import mutable
+from pf_app.config import ConfigError, to_dict
+from pf_app.io import Progress
+from pf_app.montecarlo.config import CampaignConfig, values_of
+from pf_app.montecarlo.hamiltonian import ClusterExpansion
+from pf_app.montecarlo.homogeneity import default_block
+from pf_app.montecarlo.parallel import run_tasks
+from pf_app.montecarlo.sampler import Ensemble, PointSettings, PointTask, run_point
+from pf_app.montecarlo.targets import guess_mu, ideal_fraction, kappa_for_targets, physical_points, to_fractions
+
+CONVENTION = ("sigma = +1 B, -1 A; x_s = B fraction on sublattice s (1 = cube corners, 2 = body centres); "
+              "c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2; E = M V0 + V_point sum_i sigma_i "
+              "+ sum_(s=1..3) V_s sum_(pairs in shell s, each pair once) sigma_i sigma_j "
+              "+ V_triplet sum_(NN triplets, each once) sigma_i sigma_j sigma_k; energy and mu per site; "
+              "T column = kT in energy_unit")
+
+
+def model_of(cfg: CampaignConfig) -> ClusterExpansion:
+    pairs = tuple(cfg.model.pairs) + (0.0,) * (3 - len(cfg.model.pairs))
+    return ClusterExpansion(cfg.model.V0, cfg.model.point, pairs, cfg.model.triplet)
+
+
+def campaign_key(cfg: CampaignConfig) -> str:
+    """Hash of everything that decides the rows (not output paths or how it is run)."""
+    data = {k: v for k, v in to_dict(cfg).items() if k not in ("output", "run")}
+    return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def settings_of(cfg: CampaignConfig) -> PointSettings:
+    h = cfg.homogeneity
+    return PointSettings(model_of(cfg), tuple(cfg.supercell), cfg.sampling, h.block or default_block(cfg.supercell),
+                         h.bimodality_threshold, h.excess_variance_threshold,
+                         checkpoint_dir=checkpoint_dir(cfg), campaign_key=campaign_key(cfg))
+
+
+def checkpoint_dir(cfg: CampaignConfig) -> Path:
+    return cfg.output.table.with_suffix(".checkpoints")
+
+
+def _clip_start(c: float, eta: float) -> tuple[float, float]:
+    x1, x2 = to_fractions(c, eta)
+    return float(np.clip(x1, 0, 1)), float(np.clip(x2, 0, 1))
+
+
+def build_tasks(cfg: CampaignConfig, file: str | Path) -> list[PointTask]:
+    """All state points of the campaign, in their fixed order."""
+    tasks = []
+    for kT in values_of(cfg.temperatures):
+        if cfg.ensemble == "umbrella":
+            u = cfg.umbrella
+            pts = physical_points(u.points, file, "umbrella.points", check_domain=u.points_are == "target")
+            if u.points_are == "target":
+                kappa = kappa_for_targets(pts, u.phi, guess_mu(pts, kT, u.guess))
+            else:
+                kappa = pts
+            for p, k in zip(pts, kappa):
+                ens = Ensemble(kT, u.phi[0], float(k[0]), u.phi[1], float(k[1]))
+                extra = {"target_c": float(p[0]), "target_eta": float(p[1])} if u.points_are == "target" else {}
+                tasks.append(PointTask(len(tasks), ens, _clip_start(*p), len(tasks), extra))
+        else:
+            for mu_c in values_of(cfg.sgc.mu_c):
+                for mu_eta in values_of(cfg.sgc.mu_eta):
+                    x = ideal_fraction(mu_c, kT)
+                    start = (min(1.0, 2 * x), max(0.0, 2 * x - 1)) if cfg.sgc.initial == "ordered" else (x, x)
+                    tasks.append(PointTask(len(tasks), Ensemble(kT, mu_c=mu_c, mu_eta=mu_eta), start, len(tasks)))
+    return tasks
+
+
+def finished_ids(cfg: CampaignConfig, key: str) -> set[int]:
+    """point_id values already in the output table (empty when there is none)."""
+    path = cfg.output.table
+    if not path.exists():
+        return set()
+    table = mutable.read(path)
+    if table.meta.get("campaign") != key:
+        raise ConfigError(path, "campaign", f"a table written by this campaign (hash {key}); choose another "
+                          "output.table or delete the old one", table.meta.get("campaign", "no hash"))
+    return {int(i) for i in table.columns.get("point_id", [])}
+
+
+def table_meta(cfg: CampaignConfig, file: str | Path, key: str) -> dict:
+    m = cfg.model
+    return {"energy_unit": m.energy_unit, "per_site": "true", "convention": CONVENTION,
+            "ensemble": cfg.ensemble, "campaign": key,
+            "provenance": f"pf_app mc {file}; supercell {list(cfg.supercell)}; V0 {m.V0}, point {m.point}, "
+                          f"pairs {list(m.pairs)}, triplet {m.triplet}"}
+
+
+def _run_one(job: tuple[PointSettings, PointTask]) -> dict:
+    return run_point(*job)
+
+
+def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -> int:
+    """Run the missing points of a campaign; returns the number of rows written by this call."""
+    key = campaign_key(cfg)
+    tasks = build_tasks(cfg, file)
+    done = finished_ids(cfg, key)
+    pending = [t for t in tasks if t.point_id not in done]
+    settings = settings_of(cfg)
+    meta = table_meta(cfg, file, key)
+    bar = Progress("mc", len(pending), unit="points", every_s=cfg.run.progress_every_s, enabled=progress)
+    written = []
+
+    def on_result(row: dict) -> None:
+        mutable.append_csv(cfg.output.table,
+                           mutable.MuTable(("c", "eta"), {k: [v] for k, v in row.items()}, meta))
+        written.append(row["point_id"])
+        bar.update(len(written), force=len(written) == len(pending), T=row["T"], c=row["c"], eta=row["eta"],
+                   s=row["seconds"], split=row["flag_split"], unconverged=row["flag_unconverged"])
+
+    if pending:
+        settings.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    bar.update(0)
+    is_root = run_tasks(_run_one, [(settings, t) for t in pending], on_result, cfg.run.backend, cfg.run.workers)
+    if not is_root:
+        return 0
+    if settings.checkpoint_dir.is_dir() and not any(settings.checkpoint_dir.iterdir()):
+        shutil.rmtree(settings.checkpoint_dir)
+    finish_outputs(cfg)
+    return len(written)
+
+
+def finish_outputs(cfg: CampaignConfig) -> None:
+    """The HDF5 copy and (semi-grand-canonical campaigns) the plots, from the complete table."""
+    if not cfg.output.table.exists():
+        return
+    table = mutable.read(cfg.output.table)
+    if cfg.output.hdf5 is not None:
+        mutable.write(table, cfg.output.hdf5)
+    if cfg.output.plots is not None and cfg.ensemble == "sgc":
+        from pf_app.montecarlo.phase_diagram import plot_all
+
+        plot_all(table, cfg.output.plots)
+

@@ -1,0 +1,44 @@
+"""``pf_app mc <config.yaml>``: a Monte Carlo campaign (under ``mpirun -n N`` for MPI ranks)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    p = sub.add_parser("mc", help="Monte Carlo campaign on a BCC cluster expansion (umbrella or semi-grand-canonical)",
+                       description="Runs the missing state points of a campaign and appends their rows to "
+                       "output.table; run it again to resume.  See docs/montecarlo.md.")
+    p.add_argument("config", help="campaign file, e.g. inputs/mc_b2_umbrella.yaml")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set sampling.se_target=1e-3 (YAML syntax for VALUE)")
+    p.add_argument("--plots-only", action="store_true",
+                   help="only (re)write the HDF5 copy and the plots from the existing table")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
+
+
+def parse_overrides(items: list[str]) -> dict:
+    import yaml
+
+    from pf_app.config import ConfigError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("--set", item, "KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from pf_app.montecarlo.campaign import finish_outputs, run_campaign
+    from pf_app.montecarlo.config import load_campaign
+
+    cfg = load_campaign(args.config, parse_overrides(args.set))
+    if args.plots_only:
+        finish_outputs(cfg)
+    else:
+        run_campaign(cfg, args.config, progress=not args.quiet)
+    return 0

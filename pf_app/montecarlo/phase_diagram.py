@@ -1,0 +1,119 @@
+"""Phase behaviour from semi-grand-canonical tables: order parameter and heat capacity vs T, T-x diagram.
+
+Input: a pf_app.mutable table written by an ``ensemble: sgc`` campaign (columns T = kT, c, mu_c,
+abs_eta = <|eta|>, heat_capacity = M var(E/M - mu.x)/kT^2 per site in units of k_B, binder_eta).
+The B fraction is x = c / sqrt2.
+
+* ``order_vs_T.png``: <|eta|> and C vs kT, one curve per mu_c.
+* ``phase_diagram.png``: the sampled (x, kT) points coloured by <|eta|>; the order-disorder boundary
+  (where, at fixed kT, consecutive mu_c points change from ordered to disordered) and tie lines
+  across two-phase regions (where x jumps by more than ``jump`` between consecutive mu_c points).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from pf_app.io import atomic_path
+from pf_app.mutable import MuTable
+
+SQRT2 = math.sqrt(2.0)
+ORDERED_ABS_ETA = 0.25  # <|eta|> above which a point counts as B2-ordered (max 1/sqrt2)
+
+
+def _groups(values: np.ndarray, decimals: int = 9):
+    keys = np.round(values, decimals)
+    return [(k, np.flatnonzero(keys == k)) for k in np.unique(keys)]
+
+
+def boundaries(table: MuTable, ordered_abs_eta: float = ORDERED_ABS_ETA, jump: float = 0.05):
+    """(order-disorder points [(x, kT)], tie lines [(x_left, x_right, kT)]) from the mu_c scans."""
+    cols = table.columns
+    x, order = cols["c"] / SQRT2, cols["abs_eta"]
+    od, ties = [], []
+    for kT, idx in _groups(cols["T"]):
+        idx = idx[np.argsort(cols["mu_c"][idx])]
+        for a, b in zip(idx[:-1], idx[1:]):
+            if abs(x[b] - x[a]) > jump:
+                ties.append((min(x[a], x[b]), max(x[a], x[b]), kT))
+            elif (order[a] > ordered_abs_eta) != (order[b] > ordered_abs_eta):
+                od.append((0.5 * (x[a] + x[b]), kT))
+    return od, ties
+
+
+def peak_temperatures(table: MuTable) -> dict[float, float]:
+    """kT of the heat-capacity maximum for each mu_c scan."""
+    cols = table.columns
+    return {float(mu): float(cols["T"][idx][np.argmax(cols["heat_capacity"][idx])])
+            for mu, idx in _groups(cols["mu_c"])}
+
+
+def binder_crossing(temps: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> float:
+    """kT where the Binder cumulants of two sizes cross (linear interpolation of their difference)."""
+    d = np.asarray(u_large) - np.asarray(u_small)
+    sign_change = np.flatnonzero(np.sign(d[:-1]) != np.sign(d[1:]))
+    if not len(sign_change):
+        return math.nan
+    i = sign_change[0]
+    return float(temps[i] + (temps[i + 1] - temps[i]) * d[i] / (d[i] - d[i + 1]))
+
+
+def plot_order_vs_temperature(table: MuTable, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = table.columns
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for mu, idx in _groups(cols["mu_c"]):
+        idx = idx[np.argsort(cols["T"][idx])]
+        label = f"mu_c = {mu:g}"
+        ax1.plot(cols["T"][idx], cols["abs_eta"][idx], "o-", ms=3, label=label)
+        ax2.plot(cols["T"][idx], cols["heat_capacity"][idx], "o-", ms=3, label=label)
+    unit = table.meta.get("energy_unit", "")
+    ax1.set(xlabel=f"kT [{unit}]", ylabel="<|eta|>", title="B2 order parameter")
+    ax2.set(xlabel=f"kT [{unit}]", ylabel="C per site [k_B]", title="heat capacity")
+    ax1.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+
+
+def plot_phase_diagram(table: MuTable, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = table.columns
+    od, ties = boundaries(table)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    sc = ax.scatter(cols["c"] / SQRT2, cols["T"], c=cols["abs_eta"], s=12, cmap="viridis", vmin=0, vmax=1 / SQRT2)
+    fig.colorbar(sc, ax=ax, label="<|eta|>")
+    if od:
+        od_arr = np.array(sorted(od))  # the boundary T(x) is single valued: a dome
+        ax.plot(od_arr[:, 0], od_arr[:, 1], "r.-", lw=1, label="order-disorder")
+    for i, (xl, xr, kT) in enumerate(ties):
+        ax.plot([xl, xr], [kT, kT], "k-", lw=0.8, label="two-phase (tie line)" if i == 0 else None)
+    unit = table.meta.get("energy_unit", "")
+    ax.set(xlabel="x (B fraction)", ylabel=f"kT [{unit}]", xlim=(0, 1), title="T-x phase diagram")
+    if od or ties:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+
+
+def plot_all(table: MuTable, folder: str | Path) -> list[Path]:
+    """Both figures into ``folder``; returns their paths."""
+    folder = Path(folder)
+    paths = [folder / "order_vs_T.png", folder / "phase_diagram.png"]
+    plot_order_vs_temperature(table, paths[0])
+    plot_phase_diagram(table, paths[1])
+    return paths
