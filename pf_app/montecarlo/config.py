@@ -96,7 +96,7 @@ class SamplingConfig:
     max_sweeps: int = bounded(100_000, ge=10)
     chunk_sweeps: int = bounded(100, ge=10, doc="sweeps between convergence checks")
     min_effective_samples: float = bounded(30.0, ge=5)
-    snapshot_every: int = bounded(5, ge=1, doc="sweeps between homogeneity snapshots")
+    snapshot_every: int = bounded(10, ge=1, doc="sweeps between homogeneity snapshots")
     seed: int = 1
     checkpoint_every_s: float = bounded(60.0, gt=0)
 

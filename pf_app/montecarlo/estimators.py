@@ -61,17 +61,24 @@ def mean_estimate(x: np.ndarray) -> MeanEstimate:
     return MeanEstimate(float(np.mean(x)), float(np.sqrt(var * 2.0 * tau / max(len(x), 1))), tau, len(x))
 
 
-def detect_equilibration(series: list[np.ndarray], n_candidates: int = 24) -> int:
-    """Index t0 from which all series are taken as equilibrated (candidates in the first half)."""
+def detect_equilibration(series: list[np.ndarray], n_candidates: int = 24, max_points: int = 2000) -> int:
+    """Index t0 from which all series are taken as equilibrated (candidates in the first half).
+
+    Long series are first averaged in consecutive blocks down to at most ``max_points`` points
+    (the maximiser is insensitive to this; the cost stays bounded); t0 is returned in samples.
+    """
     n = min(len(s) for s in series)
-    if n < 8:
+    width = -(-n // max_points)
+    if n // width < 8:
         return 0
+    coarse = [np.asarray(s[: n - n % width], float).reshape(-1, width).mean(axis=1) for s in series]
+    m = len(coarse[0])
     best_t0, best_neff = 0, -1.0
-    for t0 in np.unique(np.linspace(0, n // 2, n_candidates).astype(int)):
-        neff = min((n - t0) / (2.0 * integrated_time(s[t0:n])) for s in series)
+    for t0 in np.unique(np.linspace(0, m // 2, n_candidates).astype(int)):
+        neff = min((m - t0) / (2.0 * integrated_time(s[t0:])) for s in coarse)
         if neff > best_neff:
             best_t0, best_neff = int(t0), neff
-    return best_t0
+    return best_t0 * width
 
 
 def bimodality_coefficient(m2: float, m3: float, m4: float) -> float:

@@ -51,16 +51,6 @@ def peak_temperatures(table: MuTable) -> dict[float, float]:
             for mu, idx in _groups(cols["mu_c"])}
 
 
-def binder_crossing(temps: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> float:
-    """kT where the Binder cumulants of two sizes cross (linear interpolation of their difference)."""
-    d = np.asarray(u_large) - np.asarray(u_small)
-    sign_change = np.flatnonzero(np.sign(d[:-1]) != np.sign(d[1:]))
-    if not len(sign_change):
-        return math.nan
-    i = sign_change[0]
-    return float(temps[i] + (temps[i + 1] - temps[i]) * d[i] / (d[i] - d[i + 1]))
-
-
 def plot_order_vs_temperature(table: MuTable, path: Path) -> None:
     import matplotlib
 

@@ -1,0 +1,170 @@
+"""Campaigns: resume without duplicates, checkpoints, backends agree, config errors, plots."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from pf_app import mutable
+from pf_app.config import ConfigError
+from pf_app.montecarlo import sampler
+from pf_app.montecarlo.campaign import build_tasks, run_campaign, settings_of
+from pf_app.montecarlo.config import load_campaign
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = {
+    "model": {"pairs": [1.0, 0.0, 0.0]},
+    "supercell": [4, 4, 4],
+    "temperatures": [8.0, 5.0],
+    "ensemble": "umbrella",
+    "umbrella": {"phi": [10.0, 10.0], "points": {"kind": "list", "values": [[0.7, 0.1], [0.5, 0.3]]}},
+    "sampling": {"se_target": 0.05, "min_sweeps": 40, "max_sweeps": 400, "chunk_sweeps": 40},
+    "run": {"backend": "serial"},
+}
+
+
+def _write(tmp_path: Path, data: dict, name: str = "mc.yaml") -> Path:
+    data = {**data, "output": {"table": str(tmp_path / "out.csv"), **data.get("output", {})}}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _rows(path: Path) -> dict[int, dict]:
+    t = mutable.read(path)
+    return {int(i): {k: v[n] for k, v in t.columns.items()} for n, i in enumerate(t.columns["point_id"])}
+
+
+def test_resume_after_a_kill_adds_only_the_missing_points(tmp_path):
+    path = _write(tmp_path, SMALL)
+    cfg = load_campaign(path)
+    assert run_campaign(cfg, path, progress=False) == 4
+    table = tmp_path / "out.csv"
+    full = _rows(table)
+    lines = table.read_text().splitlines(keepends=True)
+    table.write_text("".join(lines[:-2]))  # the campaign was killed before the last two rows
+    assert run_campaign(cfg, path, progress=False) == 2
+    again = _rows(table)
+    ids = mutable.read(table).columns["point_id"]
+    assert sorted(ids) == [0, 1, 2, 3]  # no duplicates
+    for i in range(4):  # seeded per point: a resumed point gives the same row
+        assert again[i]["mu_c"] == full[i]["mu_c"] and again[i]["eta"] == full[i]["eta"]
+    assert run_campaign(cfg, path, progress=False) == 0  # complete: nothing to do
+    assert len(mutable.read(table)) == 4
+
+
+def test_resume_into_a_table_of_another_campaign_is_an_error(tmp_path):
+    path = _write(tmp_path, SMALL)
+    run_campaign(load_campaign(path), path, progress=False)
+    other = _write(tmp_path, {**SMALL, "temperatures": [7.0]}, "other.yaml")
+    with pytest.raises(ConfigError, match="campaign"):
+        run_campaign(load_campaign(other), other, progress=False)
+
+
+def test_interrupted_point_continues_from_its_checkpoint(tmp_path, monkeypatch):
+    path = _write(tmp_path, {**SMALL, "sampling": {**SMALL["sampling"], "checkpoint_every_s": 1e-9,
+                                                   "se_target": 1e-9, "max_sweeps": 200}})
+    cfg = load_campaign(path)
+    settings, task = settings_of(cfg), build_tasks(cfg, path)[0]
+    settings.checkpoint_dir.mkdir(parents=True)
+    reference = sampler.run_point(settings, task)
+    calls = []
+    real = sampler.analyse
+
+    def interrupt(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sampler, "analyse", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        sampler.run_point(settings, task)
+    checkpoint = settings.checkpoint_dir / "point_0.npz"
+    assert checkpoint.is_file()
+    monkeypatch.setattr(sampler, "analyse", real)
+    resumed = sampler.run_point(settings, task)
+    assert not checkpoint.exists()
+    for key in ("c", "eta", "mu_c", "mu_eta", "n_sweeps", "energy"):
+        assert resumed[key] == reference[key]
+
+
+def test_process_pool_gives_the_rows_of_the_serial_run(tmp_path):
+    serial = tmp_path / "serial"
+    pool = tmp_path / "pool"
+    serial.mkdir(), pool.mkdir()
+    for folder, backend in ((serial, "serial"), (pool, "processes")):
+        path = _write(folder, {**SMALL, "run": {"backend": backend, "workers": 2}})
+        run_campaign(load_campaign(path), path, progress=False)
+    a, b = _rows(serial / "out.csv"), _rows(pool / "out.csv")
+    assert a.keys() == b.keys()
+    for i in a:
+        assert {k: v for k, v in a[i].items() if k != "seconds"} == {k: v for k, v in b[i].items() if k != "seconds"}
+
+
+@pytest.mark.mpi
+def test_two_mpi_ranks_give_the_rows_of_the_serial_run(tmp_path):
+    mpirun = Path(sys.executable).parent / "mpirun"
+    if not mpirun.exists():
+        pytest.skip(f"{mpirun} not found")
+    serial, mpi = tmp_path / "serial", tmp_path / "mpi"
+    serial.mkdir(), mpi.mkdir()
+    run_campaign(load_campaign(p := _write(serial, SMALL)), p, progress=False)
+    cfg = _write(mpi, {**SMALL, "run": {"backend": "mpi"}})
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    out = subprocess.run([str(mpirun), "-n", "2", sys.executable, "-m", "pf_app", "mc", str(cfg), "--quiet"],
+                         capture_output=True, text=True, timeout=240, env=env, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    a, b = _rows(serial / "out.csv"), _rows(mpi / "out.csv")
+    assert sorted(b) == [0, 1, 2, 3]
+    for i in a:
+        assert a[i]["mu_c"] == b[i]["mu_c"] and a[i]["eta"] == b[i]["eta"]
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"supercell": [2, 4, 4]}, "supercell"),
+    ({"temperatures": [8.0, -1.0]}, "temperatures"),
+    ({"model": {"pairs": [1, 0, 0, 0]}}, "model.pairs"),
+    ({"umbrella": {"phi": [0.0, 1.0]}}, "umbrella.phi"),
+    ({"umbrella": {"points": {"kind": "list", "values": [[0.1, 0.5]]}}}, "umbrella.points.values[0]"),
+    ({"sampling": {"se_target": -1}}, "sampling.se_target"),
+    ({"homogeneity": {"block": 3}}, "homogeneity.block"),
+    ({"ensemble": "canonical"}, "ensemble"),
+    ({"umbrela": {}}, "umbrela"),
+])
+def test_bad_config_exits_2_naming_file_and_key(tmp_path, change, key):
+    path = _write(tmp_path, {**SMALL, **change})
+    out = subprocess.run([sys.executable, "-m", "pf_app", "mc", str(path), "--quiet"], capture_output=True,
+                         text=True, timeout=120, cwd=REPO)
+    assert out.returncode == 2, out.stderr
+    assert f"{path}: {key}:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_sgc_scan_writes_table_hdf5_and_phase_diagram_plots(tmp_path):
+    data = {**SMALL, "ensemble": "sgc", "temperatures": [3.0, 9.0], "sgc": {"mu_c": [0.0, 4.0, 30.0]},
+            "output": {"hdf5": str(tmp_path / "out.h5"), "plots": str(tmp_path / "plots")}}
+    path = _write(tmp_path, data)
+    run_campaign(load_campaign(path), path, progress=False)
+    table = mutable.read(tmp_path / "out.h5")
+    assert len(table) == 6 and {"abs_eta", "heat_capacity", "binder_eta", "se_c"} <= set(table.columns)
+    ordered = table.columns["abs_eta"][(table.columns["T"] == 3.0) & (table.columns["mu_c"] == 0.0)]
+    disordered = table.columns["abs_eta"][(table.columns["T"] == 9.0) & (table.columns["mu_c"] == 0.0)]
+    assert ordered[0] > 0.6 and disordered[0] < 0.3  # kT_c = 6.35 V1 at x = 1/2
+    assert (tmp_path / "plots" / "phase_diagram.png").stat().st_size > 1000
+    assert (tmp_path / "plots" / "order_vs_T.png").stat().st_size > 1000
+
+
+def test_sobol_and_grid_points_lie_in_the_physical_domain(tmp_path):
+    for points in ({"kind": "sobol", "n": 16}, {"kind": "grid", "c": {"lo": 0.0, "hi": 1.414, "n": 9},
+                                                  "eta": {"lo": -0.7, "hi": 0.7, "n": 9}}):
+        path = _write(tmp_path, {**SMALL, "umbrella": {"phi": [5.0, 5.0], "points": points}})
+        tasks = build_tasks(load_campaign(path), path)
+        targets = np.array([[t.extra["target_c"], t.extra["target_eta"]] for t in tasks])
+        assert len(tasks) > 4 and np.all(mutable.physical_mask(targets[:, 0], targets[:, 1]))
+        assert np.all(targets[:, 1] >= 0)  # eta_nonnegative (default)
