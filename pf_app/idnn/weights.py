@@ -51,6 +51,19 @@ def activation_derivatives(name: str, s: np.ndarray):
     raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
+def _monomial(x: np.ndarray, powers) -> np.ndarray:
+    """prod_k x_k^p_k by repeated products: exact under x_k -> -x_k for even p_k (numpy's vectorized
+    ``power`` is not), and the same operation order as the Keras twin in :mod:`pf_app.idnn.model`."""
+    out = np.ones(len(x))
+    for k, p in enumerate(powers):
+        if p:
+            xp = x[:, k]
+            for _ in range(int(p) - 1):
+                xp = xp * x[:, k]
+            out = out * xp
+    return out
+
+
 @dataclass
 class Layer:
     weights: np.ndarray  # (n_in, n_out)
@@ -88,19 +101,19 @@ class IDNNWeights:
         for j, terms in enumerate(self.features):
             for coef, powers in terms:
                 p = np.asarray(powers)
-                h[:, j] += coef * np.prod(x ** p, axis=1)
+                h[:, j] += coef * _monomial(x, p)
                 for k in range(d):
                     if p[k] == 0:
                         continue
                     pk = p.copy()
                     pk[k] -= 1
-                    dh[:, j, k] += coef * p[k] * np.prod(x ** pk, axis=1)
+                    dh[:, j, k] += coef * p[k] * _monomial(x, pk)
                     for l in range(d):
                         if pk[l] == 0:
                             continue
                         pkl = pk.copy()
                         pkl[l] -= 1
-                        d2h[:, j, k, l] += coef * p[k] * pk[l] * np.prod(x ** pkl, axis=1)
+                        d2h[:, j, k, l] += coef * p[k] * pk[l] * _monomial(x, pkl)
         inv = 1.0 / self.feature_scale
         return ((h - self.feature_shift) * inv, dh * inv[None, :, None], d2h * inv[None, :, None, None])
 
