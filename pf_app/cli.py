@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "pf_app.phasefield.cli",
     "pf_app.montecarlo.cli",
     "pf_app.surrogate.cli",
+    "pf_app.idnn.cli",
+    "pf_app.bspline.cli",
     "pf_app.info",
 )
 
