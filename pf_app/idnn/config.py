@@ -40,7 +40,14 @@ class ModelConfig:
 @dataclass(frozen=True)
 class ScalingConfig:
     inputs: bool = True  # standardize each invariant (shift = mean, scale = std over the training rows)
-    labels: bool = True  # divide each mu_k residual by the RMS of mu_k; set the output scale to match
+    # "common": residuals and g scaled by one factor, the RMS of all mu (the loss stays the seed's
+    # sum_k MSE_k up to that factor); "per_component": mu_k by the RMS of mu_k (equal relative
+    # accuracy); "none"; or a number s: mu / s, g = s * y (the seed: 0.01, i.e. the network sees 100 mu)
+    labels: Literal["common", "per_component", "none"] | float = "common"
+
+    def check(self, fail):
+        if isinstance(self.labels, float) and self.labels <= 0:
+            fail("labels", "'common', 'per_component', 'none' or a positive number", self.labels)
 
 
 @dataclass(frozen=True)

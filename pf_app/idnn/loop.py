@@ -91,15 +91,21 @@ class _Run:
         r = (self.obj.g_fn(self.xg) - self.gg) / self.obj.value_scale
         return self.obj.value_weight * tf.reduce_mean(tf.square(r))
 
+    def full_loss(self):
+        return self._mu_loss(self.xt, self.mut) + self._value_loss()
+
     def _metrics(self):
         mse = tf.reduce_mean(tf.square(self.obj.mu_fn(self.xv) - self.muv), axis=0)
-        value = self._value_loss()
-        return self._mu_loss(self.xt, self.mut) + value, tf.reduce_sum(mse * self.inv_s2) + value, mse
+        return tf.reduce_sum(mse * self.inv_s2) + self._value_loss(), mse
 
     # ---- logging and stopping -----------------------------------------------------------------
-    def record(self, phase: str, epoch: float, step: int, lr: float) -> bool:
-        """Log a row; keep the best weights; return True when a stop criterion is met."""
-        train_loss, val_loss, mse = (t.numpy() for t in self.metrics())
+    def record(self, phase: str, epoch: float, step: int, lr: float, train_loss: float) -> bool:
+        """Log a row; keep the best weights; return True when a stop criterion is met.
+
+        ``train_loss`` is the mean minibatch loss since the last row (epochs) or the full-batch
+        loss (L-BFGS, start); the validation terms are computed here.
+        """
+        val_loss, mse = (t.numpy() for t in self.metrics())
         row = {"phase": phase, "epoch": epoch, "step": step, "time_s": time.perf_counter() - self.t0,
                "learning_rate": lr, "train_loss": float(train_loss), "val_loss": float(val_loss),
                "val_mse": float(mse.sum())}
@@ -129,11 +135,14 @@ class _Run:
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
         def run_steps(batches):
+            total = tf.constant(0.0, tf.float64)
             for i in tf.range(tf.shape(batches)[0]):
                 idx = batches[i]
                 with tf.GradientTape() as tape:
                     loss = self._mu_loss(tf.gather(self.xt, idx), tf.gather(self.mut, idx)) + self._value_loss()
                 opt.apply_gradients(zip(tape.gradient(loss, self.vars), self.vars))
+                total += loss
+            return total / tf.cast(tf.shape(batches)[0], tf.float64)
 
         rng = np.random.default_rng(tcfg.seed)
         n = self.xt.shape[0]
@@ -146,9 +155,10 @@ class _Run:
             nb = n // bs
             batches = rng.permutation(n)[: nb * bs].reshape(nb, bs).astype(np.int32)
             for part, chunk in enumerate(np.array_split(batches, min(tcfg.evaluations_per_epoch, nb))):
-                run_steps(chunk)
+                mean_loss = float(run_steps(chunk))
                 step += len(chunk)
-                if self.record("epochs", epoch + (part + 1) / min(tcfg.evaluations_per_epoch, nb), step, lr):
+                if self.record("epochs", epoch + (part + 1) / min(tcfg.evaluations_per_epoch, nb), step, lr,
+                               mean_loss):
                     return True
             row = self.history.rows[-1]
             bar.update(epoch + 1, val_mse=row["val_mse"], train_loss=row["train_loss"])
@@ -189,7 +199,7 @@ class _Run:
             if count[0] % LBFGS_LOG_EVERY and count[0] != tcfg.lbfgs_iterations:
                 return
             assign(intermediate_result.x)
-            stop = self.record("lbfgs", last_epoch, count[0], float("nan"))
+            stop = self.record("lbfgs", last_epoch, count[0], math.nan, float(intermediate_result.fun))
             bar.update(count[0], val_mse=self.history.rows[-1]["val_mse"])
             if stop:
                 raise StopIteration
@@ -200,13 +210,13 @@ class _Run:
         assign(result.x)
         last = self.history.rows[-1]
         if (last["phase"], last["step"]) != ("lbfgs", count[0]):
-            self.record("lbfgs", last_epoch, count[0], float("nan"))
+            self.record("lbfgs", last_epoch, count[0], math.nan, float(result.fun))
 
 
 def fit(model, objective: Objective, data, tcfg, progress: bool = True, label: str = "train") -> History:
     """Train ``model`` in place on ``data`` (a :class:`pf_app.idnn.data.FitData`); return the log."""
     run = _Run(model, objective, data, tcfg, progress, label)
-    run.record("start", 0.0, 0, float("nan"))
+    run.record("start", 0.0, 0, math.nan, float(run.full_loss()))
     stopped = run.history.stopped_by != "completed" or run.epochs()
     if not stopped and tcfg.lbfgs_iterations > 0:
         run.restore_best()

@@ -19,16 +19,23 @@ _KERAS_ACTIVATION = {"softplus": "softplus", "tanh": "tanh", "logistic": "sigmoi
 
 
 def invariants(x: tf.Tensor, features) -> tf.Tensor:
-    """h_j(x) = sum over terms of coef * prod_k x_k^p_k (repeated products: eta -> -eta exact)."""
+    """h_j(x) = sum over terms of coef * prod_k x_k^p_k.
+
+    Powers are repeated products (so eta -> -eta is exact) multiplied in the order of the numpy
+    evaluator in :mod:`pf_app.idnn.weights`, so both give the same bits for powers up to 2.
+    """
     columns = []
     for terms in features:
         h = tf.zeros_like(x[:, 0])
         for coef, powers in terms:
-            term = tf.fill(tf.shape(x[:, :1])[:1], tf.constant(coef, x.dtype))
+            product = tf.ones_like(x[:, 0])
             for k, p in enumerate(powers):
-                for _ in range(p):
-                    term = term * x[:, k]
-            h = h + term
+                if p:
+                    xp = x[:, k]
+                    for _ in range(p - 1):
+                        xp = xp * x[:, k]
+                    product = product * xp
+            h = h + coef * product
         columns.append(h)
     return tf.stack(columns, axis=1)
 

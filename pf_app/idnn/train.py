@@ -63,9 +63,13 @@ def scales(cfg: TrainConfig, data: FitData, h_train: np.ndarray):
         scale = np.where(scale > 0, scale, 1.0)
     else:
         shift, scale = np.zeros(m), np.ones(m)
-    if not cfg.scaling.labels:
+    labels = cfg.scaling.labels
+    if labels == "none":
         return shift, scale, np.ones(d), 1.0
-    s = np.sqrt(np.mean(data.mu_train ** 2, axis=0))
+    if isinstance(labels, float):
+        return shift, scale, np.full(d, labels), labels
+    rms = np.sqrt(np.mean(data.mu_train ** 2, axis=0))
+    s = rms if labels == "per_component" else np.full(d, np.sqrt(np.mean(rms ** 2)))
     s = np.where(s > 0, s, 1.0)
     spread = data.x_train.std(axis=0)
     output_scale = float(np.sqrt(np.mean((s * np.where(spread > 0, spread, 1.0)) ** 2)))

@@ -1,0 +1,106 @@
+"""Wall time to a validation MSE: our default IDNN recipe vs the seed's, in the same run.
+
+Data: 100k points (c, eta) uniform in the B2 domain with exact mu = dg/dx of the published B2 IDNN
+(../shared/data/mechanoChemIGA_B2_IDNN) or, when that is absent, of the Landau polynomial of
+:func:`pf_app.idnn.synthetic.landau_b2`; 20 % validation.
+Seed recipe: softplus 2x10 on raw (c, eta^2), network trained on 100 mu (g = 0.01 y), Adagrad with
+lr 0.1, batch 10, no decay; capped at ``--cap`` seconds.  Ours: ``pf_app.idnn.config`` defaults.
+Prints one JSON object per line: {"name", "value", "unit", "baseline", "ratio"}.
+
+    .venv/bin/python benchmarks/idnn_recipe.py [--points 100000] [--cap 120] [--target 1e-4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pf_app import mutable  # noqa: E402
+from pf_app.config import build  # noqa: E402
+from pf_app.idnn.config import TrainConfig  # noqa: E402
+from pf_app.idnn.synthetic import derivative_table, landau_b2, sample_b2  # noqa: E402
+
+SHARED = Path(os.environ.get("PF_APP_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+PUBLISHED = SHARED / "data" / "mechanoChemIGA_B2_IDNN"
+
+SEED_RECIPE = {
+    "model": {"hidden": [10, 10], "activation": "softplus"},
+    "scaling": {"inputs": False, "labels": 0.01},
+    "training": {"optimizer": "adagrad", "learning_rate": 0.1, "schedule": "constant", "batch_size": 10,
+                 "epochs": 100000, "lbfgs_iterations": 0, "evaluations_per_epoch": 20},
+}
+
+
+def time_to(history, target: float) -> float | None:
+    for row in history.rows:
+        if row["val_mse"] <= target:
+            return row["time_s"]
+    return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=100_000)
+    ap.add_argument("--cap", type=float, default=120.0, help="wall-time cap per recipe (s)")
+    ap.add_argument("--target", type=float, default=None,
+                    help="validation MSE of mu to reach (default: the best the seed's recipe reached)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", choices=("seed", "ours"), help="run one recipe (for profiling)")
+    args = ap.parse_args()
+
+    from pf_app.idnn.train import train
+
+    if PUBLISHED.exists():
+        from pf_app.idnn.mechanochem import load_mechanochem
+
+        truth, source = load_mechanochem(PUBLISHED).evaluate, "published B2 IDNN"
+    else:
+        truth, source = landau_b2, "Landau polynomial (published IDNN absent)"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mu.csv"
+        mutable.write(derivative_table(truth, sample_b2(args.points, seed=0)), path)
+        base = {"data": {"path": str(path)}, "output": {"directory": tmp}}
+        runs = {}
+        for name, recipe in (("seed", SEED_RECIPE), ("ours", {})):
+            if args.only and name != args.only:
+                continue
+            data = json.loads(json.dumps(base))
+            for key, value in recipe.items():
+                data[key] = dict(value)
+            data.setdefault("training", {}).update({"threads": args.threads, "max_seconds": args.cap})
+            cfg = build(TrainConfig, data)
+            runs[name] = train(cfg, progress=True, write=False).history
+    hist_seed, hist_ours = runs.get("seed"), runs.get("ours")
+    best = {k: float(h.column("val_mse").min()) for k, h in runs.items()}
+    target = args.target if args.target is not None else best.get("seed", best.get("ours"))
+    t = {k: time_to(h, target) for k, h in runs.items()}
+    emit = lambda **kw: print(json.dumps(kw), flush=True)
+    emit(name="idnn_recipe_data", value=args.points, unit="points", baseline=None, ratio=None, source=source)
+    if hist_seed is None or hist_ours is None:
+        for k, h in runs.items():
+            emit(name=f"idnn_recipe_{k}_best_val_mse", value=best[k], unit="(energy/site)^2", baseline=None,
+                 ratio=None, wall_time_s=h.rows[-1]["time_s"], stopped_by=h.stopped_by)
+        return
+    emit(name="idnn_recipe_target_val_mse", value=target, unit="(energy/site)^2", baseline=None, ratio=None)
+    note = None if t["seed"] is not None else f"seed recipe did not reach the target within the {args.cap:g} s cap"
+    seed_time = t["seed"] if t["seed"] is not None else hist_seed.rows[-1]["time_s"]
+    emit(name="idnn_recipe_time_to_target", value=t["ours"], unit="s", baseline=seed_time,
+         ratio=(seed_time / t["ours"]) if t["ours"] else None, note=note,
+         ours_reached=t["ours"] is not None)
+    emit(name="idnn_recipe_final_val_mse", value=hist_ours.rows[-1]["val_mse"], unit="(energy/site)^2",
+         baseline=hist_seed.rows[-1]["val_mse"], ratio=hist_seed.rows[-1]["val_mse"] / hist_ours.rows[-1]["val_mse"],
+         wall_time_s={"ours": hist_ours.rows[-1]["time_s"], "seed": hist_seed.rows[-1]["time_s"]},
+         stopped_by={"ours": hist_ours.stopped_by, "seed": hist_seed.stopped_by})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""``pf_app bspline <config.yaml>``: fit the tensor-product B-spline baseline with a knot sweep."""
+
+from __future__ import annotations
+
+from pf_app.idnn.cli import add_common_arguments, load_config
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bspline", help="fit a cubic B-spline free energy in (c, eta^2) to mu data (knot sweep)")
+    p.add_argument("config", help="fit config, e.g. inputs/bspline_b2.yaml")
+    add_common_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+
+    from pf_app.bspline.config import BSplineConfig
+    from pf_app.bspline.run import run as fit_sweep
+
+    result = fit_sweep(load_config(BSplineConfig, args), progress=not args.quiet)
+    print(json.dumps({"files": {k: str(v) for k, v in result["paths"].items()}, "best": result["best"]}))
+    return 0

@@ -1,0 +1,132 @@
+"""A B-spline free energy g(c, eta) = S(c, eta^2) and its JSON file (numpy/scipy, no TensorFlow).
+
+``S(u, v) = sum_ij a_ij B_i(u) N_j(v)`` with B_i, N_j B-splines of ``degree`` on clamped knot
+vectors; using v = eta^2 makes g exactly even in eta.  :meth:`BSplineFreeEnergy.evaluate` has the
+interface of :meth:`pf_app.idnn.weights.IDNNWeights.evaluate`: x (N, 2) = (c, eta) ->
+g (N,) | (g, dg/dx (N, 2)) | (g, dg/dx, d2g/dx2 (N, 2, 2)), energy per site.  Outside the knot span
+the end polynomials are extended.
+
+Format ``pf_app.bspline`` version 1::
+
+    {"format": "pf_app.bspline", "version": 1, "order_parameters": ["c", "eta"],
+     "variables": ["c", "eta^2"], "degree": 3,
+     "knots": [[...u knots...], [...v knots...]],      # full (clamped) knot vectors
+     "coefficients": [[...], ...],                      # a_ij, shape (len(u knots) - degree - 1, ...)
+     "energy_unit": "eV", "per_site": true, "provenance": {...}}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import BSpline
+
+from pf_app.config import ConfigError
+from pf_app.io import write_json_atomic
+
+FORMAT, VERSION = "pf_app.bspline", 1
+
+
+def basis(knots: np.ndarray, degree: int, u: np.ndarray, derivative: int = 0) -> np.ndarray:
+    """All B-splines (or their ``derivative``) of a knot vector at points u: shape (len(u), n_basis)."""
+    n = len(knots) - degree - 1
+    return BSpline(knots, np.eye(n), degree, extrapolate=True)(u, nu=derivative)
+
+
+def clamped_uniform_knots(lo: float, hi: float, interior: int, degree: int) -> np.ndarray:
+    """``interior`` equally spaced interior knots on [lo, hi], end knots repeated degree + 1 times."""
+    inner = np.linspace(lo, hi, interior + 2)
+    return np.concatenate([np.full(degree, lo), inner, np.full(degree, hi)])
+
+
+@dataclass
+class BSplineFreeEnergy:
+    knots_c: np.ndarray
+    knots_v: np.ndarray  # knots in v = eta^2
+    coefficients: np.ndarray  # (n_c, n_v)
+    degree: int = 3
+    energy_unit: str = "unspecified"
+    provenance: dict = field(default_factory=dict)
+    order_parameters: tuple[str, ...] = ("c", "eta")
+
+    def evaluate(self, x: np.ndarray, order: int = 1):
+        """g per site and (order >= 1) dg/dx (N, 2), (order >= 2) d2g/dx2 (N, 2, 2); x = (c, eta)."""
+        x = np.atleast_2d(np.asarray(x, float))
+        c, eta = x[:, 0], x[:, 1]
+        v = eta * eta
+        a, k = self.coefficients, self.degree
+        bu = [basis(self.knots_c, k, c, d) for d in range(min(order, 2) + 1)]
+        bv = [basis(self.knots_v, k, v, d) for d in range(min(order, 2) + 1)]
+        s = lambda i, j: np.einsum("ni,ij,nj->n", bu[i], a, bv[j])
+        g = s(0, 0)
+        if order == 0:
+            return g
+        s_v = s(0, 1)
+        grad = np.column_stack([s(1, 0), 2.0 * eta * s_v])
+        if order == 1:
+            return g, grad
+        hess = np.empty((len(x), 2, 2))
+        hess[:, 0, 0] = s(2, 0)
+        hess[:, 0, 1] = hess[:, 1, 0] = 2.0 * eta * s(1, 1)
+        hess[:, 1, 1] = 2.0 * s_v + 4.0 * v * s(0, 2)
+        return g, grad, hess
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "order_parameters": list(self.order_parameters),
+                "variables": ["c", "eta^2"], "degree": int(self.degree),
+                "knots": [np.asarray(self.knots_c, float).tolist(), np.asarray(self.knots_v, float).tolist()],
+                "coefficients": np.asarray(self.coefficients, float).tolist(),
+                "energy_unit": self.energy_unit, "per_site": True, "provenance": self.provenance}
+
+    def save(self, path: str | Path) -> None:
+        write_json_atomic(path, self.to_json())
+
+
+def from_json(data: dict, file: str | Path = "<bspline>") -> BSplineFreeEnergy:
+    """Validate a decoded ``pf_app.bspline`` document; errors name the file and the key."""
+    def need(key, cond, expected, got=None):
+        if not cond:
+            raise ConfigError(file, key, expected, got)
+
+    need("<top>", isinstance(data, dict), "a JSON object", type(data).__name__)
+    need("format", data.get("format") == FORMAT, repr(FORMAT), data.get("format"))
+    need("version", data.get("version") == VERSION, f"version {VERSION}", data.get("version"))
+    need("order_parameters", data.get("order_parameters") == ["c", "eta"], "['c', 'eta']",
+         data.get("order_parameters"))
+    need("variables", data.get("variables") == ["c", "eta^2"], "['c', 'eta^2']", data.get("variables"))
+    degree = data.get("degree")
+    need("degree", isinstance(degree, int) and 1 <= degree <= 5, "an integer degree 1..5", degree)
+    knots = data.get("knots")
+    need("knots", isinstance(knots, list) and len(knots) == 2, "two knot vectors", type(knots).__name__)
+    kv = []
+    for i, t in enumerate(knots):
+        try:
+            t = np.asarray(t, float)
+        except (TypeError, ValueError):
+            t = np.zeros(0)
+        need(f"knots[{i}]", t.ndim == 1 and len(t) >= 2 * degree + 2 and np.all(np.diff(t) >= 0)
+             and np.all(np.isfinite(t)), f"a non-decreasing list of at least {2 * degree + 2} numbers")
+        kv.append(t)
+    shape = (len(kv[0]) - degree - 1, len(kv[1]) - degree - 1)
+    try:
+        a = np.asarray(data.get("coefficients"), float)
+    except (TypeError, ValueError):
+        a = np.zeros(0)
+    need("coefficients", a.shape == shape and np.all(np.isfinite(a)), f"a {shape[0]} x {shape[1]} matrix of numbers",
+         a.shape)
+    return BSplineFreeEnergy(kv[0], kv[1], a, degree, str(data.get("energy_unit", "unspecified")),
+                             dict(data.get("provenance") or {}))
+
+
+def load(path: str | Path) -> BSplineFreeEnergy:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, "<file>", "an existing B-spline model file (pf_app.bspline JSON)", str(path))
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, f"line {exc.lineno}", "valid JSON", exc.msg) from None
+    return from_json(data, path)

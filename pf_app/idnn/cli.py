@@ -1,0 +1,74 @@
+"""``pf_app train <config.yaml>``: fit an IDNN free energy to a chemical-potential table.
+
+``--compare N`` instead trains N IDNNs and N standard DNNs from seeds seed..seed+N-1 and writes
+the comparison figure and summary (:mod:`pf_app.idnn.compare`).
+"""
+
+from __future__ import annotations
+
+import yaml
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``["a.b=1", "c=[1, 2]"]`` -> ``{"a.b": 1, "c": [1, 2]}`` (values in YAML syntax)."""
+    from pf_app.config import ConfigError
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError("--set", pair, "KEY=VALUE")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError("--set", key, "a YAML value", value) from None
+    return out
+
+
+def add_common_arguments(p) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set training.epochs=50 (YAML syntax for VALUE)")
+    p.add_argument("--output", help="output folder (default: the config's output.directory)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train an integrable neural network free energy on mu data (TensorFlow)")
+    p.add_argument("config", help="training config, e.g. inputs/idnn_b2.yaml")
+    p.add_argument("--compare", type=int, metavar="N",
+                   help="train N IDNNs and N standard DNNs (different seeds) and plot their learning curves")
+    add_common_arguments(p)
+    p.set_defaults(func=run)
+
+
+def load_config(cls, args):
+    from pf_app.config import load
+
+    overrides = parse_overrides(args.set)
+    if args.output:
+        overrides["output.directory"] = args.output
+    return load(cls, args.config, overrides)
+
+
+def run(args) -> int:
+    import json
+
+    from pf_app.idnn.config import TrainConfig
+
+    cfg = load_config(TrainConfig, args)
+    if args.compare is not None:
+        from pf_app.config import ConfigError
+        from pf_app.idnn.compare import run_comparison
+
+        if args.compare < 1:
+            raise ConfigError("--compare", "N", "a count >= 1", args.compare)
+        summary = run_comparison(cfg, args.compare, progress=not args.quiet)
+        print(json.dumps(summary["files"]))
+        return 0
+    from pf_app.idnn.train import train
+
+    result = train(cfg, progress=not args.quiet)
+    errors = result.weights.provenance["final_errors"]
+    print(json.dumps({"files": {k: str(v) for k, v in result.paths.items()}, "final_errors": errors,
+                      "stopped_by": result.history.stopped_by}))
+    return 0
