@@ -1,6 +1,7 @@
 """LSMS-3 output files and the npz made from them, read into :class:`~.datasets.AlloyData`.
 
-Raw file layout (one file ``out_<id>`` per configuration; ``out_`` without a number is pure Cu):
+Raw file layout (one file ``out_<id>`` per configuration; ``out_`` without a number gets
+id -1: it holds 3 Au atoms, not pure Cu as PROVENANCE.md says -- pure Cu is ``out_32017``):
 line 1 ``total_energy band_energy fermi_level`` [Ry]; then one line per site:
 ``Z site_id x y z [bohr] qtotws [electrons in the atomic cell] mtotws [mu_B] ...`` (the remaining
 spin/constraint columns are not used).  Targets built here: total energy in eV per cell, charge
@@ -22,7 +23,7 @@ RYDBERG_EV = 13.605693122994  #: 1 Ry in eV (CODATA 2018, as ase.units.Rydberg)
 
 
 def config_id_from_name(name: str) -> int:
-    """``out_123`` -> 123; ``out_`` (pure Cu in the CuAu set) -> -1."""
+    """``out_123`` -> 123; ``out_`` -> -1 (as the npz's ``config_id``)."""
     tail = Path(name).name.removeprefix("out_")
     return int(tail) if tail else -1
 
