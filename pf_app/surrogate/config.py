@@ -115,7 +115,7 @@ class CVConfig:
 @dataclasses.dataclass(frozen=True)
 class OutputConfig:
     directory: Path = Path("results/surrogate")
-    save_models: bool = True  # the final models (trained on the 81/9/10 split), Keras format
+    final_models: bool = True  # train and save one model per method on the 81/9/10 split (Keras)
     write_extxyz: bool = False  # the selected data set, for reuse with other codes
 
 

@@ -22,6 +22,7 @@ from pf_app.surrogate.cv import pair_baseline, run_cross_validation
 from pf_app.surrogate.datasets import composition_groups, kfold_per_composition, split_per_composition
 from pf_app.surrogate.problem import Problem
 from pf_app.surrogate.sources import load_dataset
+from pf_app.surrogate.structures import one_hot
 
 
 def predictions_per_second(fast, x: np.ndarray, min_configs: int = 200_000) -> float:
@@ -68,15 +69,13 @@ def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True) -> 
     summary["cv_wall_seconds"] = cv["wall_seconds"]
 
     rate, final = {}, {}
-    n_species = len(problem.species)
-    x_test = np.eye(n_species, dtype=np.float32)[problem.codes[final_split["test"]]].reshape(len(final_split["test"]), -1)
-    for method in cfg.methods:
+    x_test = one_hot(data.numbers[final_split["test"]], problem.species)
+    for method in cfg.methods if cfg.output.final_models else ():
         fitted = fit_method(problem, method, final_split, cfg.model, cfg.train, hidden, progress)
         final[method] = {"rmse_test": evaluate(fitted, problem, final_split["test"])["rmse"],
                          "train_seconds": fitted.history["seconds"]}
         rate[method] = predictions_per_second(NumpySurrogate.from_keras(fitted.model, problem.species), x_test)
-        if cfg.output.save_models:
-            _save_model(output / "models", fitted, problem)
+        _save_model(output / "models", fitted, problem)
     summary["final_models"] = final
 
     tables = report.write_tables(output, cv, pair_rmse, rate)

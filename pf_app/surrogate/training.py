@@ -23,9 +23,7 @@ class FittedMethod:
     def predict(self, problem: Problem, index: np.ndarray) -> dict[str, np.ndarray]:
         """Physical-unit predictions (E mixing energy eV/cell, C e/site, M mu_B/site) via numpy."""
         fast = NumpySurrogate.from_keras(self.model, problem.species)
-        n_species = len(problem.species)
-        x = np.eye(n_species, dtype=np.float32)[problem.codes[index]].reshape(len(index), -1)
-        return self.standardizer.inverse(fast.predict_one_hot(x))
+        return self.standardizer.inverse(fast.predict_numbers(problem.data.numbers[index]))
 
 
 def fit_method(problem: Problem, method: str, split: dict[str, np.ndarray], model_cfg: ModelConfig,
