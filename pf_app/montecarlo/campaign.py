@@ -12,19 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from pf_app import mutable
 from pf_app.config import ConfigError, to_dict
-from pf_app.io import Progress
+from pf_app.io import Progress, write_text_atomic
 from pf_app.montecarlo.config import CampaignConfig, values_of
 from pf_app.montecarlo.hamiltonian import ClusterExpansion
 from pf_app.montecarlo.homogeneity import default_block
 from pf_app.montecarlo.parallel import run_tasks
 from pf_app.montecarlo.sampler import Ensemble, PointSettings, PointTask, run_point
-from pf_app.montecarlo.targets import guess_mu, ideal_fraction, kappa_for_targets, physical_points, to_fractions
+from pf_app.montecarlo.meanfield import mean_field_state
+from pf_app.montecarlo.targets import guess_mu, kappa_for_targets, physical_points, to_fractions
 
 CONVENTION = ("sigma = +1 B, -1 A; x_s = B fraction on sublattice s (1 = cube corners, 2 = body centres); "
               "c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2; E = M V0 + V_point sum_i sigma_i "
@@ -62,13 +64,13 @@ def _clip_start(c: float, eta: float) -> tuple[float, float]:
 
 def build_tasks(cfg: CampaignConfig, file: str | Path) -> list[PointTask]:
     """All state points of the campaign, in their fixed order."""
-    tasks = []
+    tasks, model = [], model_of(cfg)
     for kT in values_of(cfg.temperatures):
         if cfg.ensemble == "umbrella":
             u = cfg.umbrella
             pts = physical_points(u.points, file, "umbrella.points", check_domain=u.points_are == "target")
             if u.points_are == "target":
-                kappa = kappa_for_targets(pts, u.phi, guess_mu(pts, kT, u.guess))
+                kappa = kappa_for_targets(pts, u.phi, guess_mu(pts, kT, u.guess, model))
             else:
                 kappa = pts
             for p, k in zip(pts, kappa):
@@ -78,8 +80,7 @@ def build_tasks(cfg: CampaignConfig, file: str | Path) -> list[PointTask]:
         else:
             for mu_c in values_of(cfg.sgc.mu_c):
                 for mu_eta in values_of(cfg.sgc.mu_eta):
-                    x = ideal_fraction(mu_c, kT)
-                    start = (min(1.0, 2 * x), max(0.0, 2 * x - 1)) if cfg.sgc.initial == "ordered" else (x, x)
+                    start = mean_field_state(model, kT, mu_c, mu_eta, ordered=cfg.sgc.initial == "ordered")
                     tasks.append(PointTask(len(tasks), Ensemble(kT, mu_c=mu_c, mu_eta=mu_eta), start, len(tasks)))
     return tasks
 
@@ -89,11 +90,21 @@ def finished_ids(cfg: CampaignConfig, key: str) -> set[int]:
     path = cfg.output.table
     if not path.exists():
         return set()
+    _drop_partial_last_line(path)
     table = mutable.read(path)
     if table.meta.get("campaign") != key:
         raise ConfigError(path, "campaign", f"a table written by this campaign (hash {key}); choose another "
                           "output.table or delete the old one", table.meta.get("campaign", "no hash"))
     return {int(i) for i in table.columns.get("point_id", [])}
+
+
+def _drop_partial_last_line(path: Path) -> None:
+    """A kill during an append can leave a row without its newline: remove that row (it is rerun)."""
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        warnings.warn(f"{path}: dropping an incomplete last row (interrupted write); its point is rerun",
+                      stacklevel=2)
+        write_text_atomic(path, text[: text.rfind("\n") + 1])
 
 
 def table_meta(cfg: CampaignConfig, file: str | Path, key: str) -> dict:

@@ -69,13 +69,14 @@ class UmbrellaConfig:
     phi: tuple[float, float] = (10.0, 10.0)
     points: PointsConfig = field(default_factory=PointsConfig)
     points_are: Literal["target", "kappa"] = "target"
-    guess: Literal["ideal", "none"] | Path = "ideal"
+    guess: Literal["mean_field", "ideal", "none"] | Path = "mean_field"
 
     def check(self, fail):
         if min(self.phi) <= 0:
             fail("phi", "two numbers > 0 (phi_c, phi_eta)", list(self.phi))
         if isinstance(self.guess, Path) and not self.guess.is_file():
-            fail("guess", "'ideal', 'none' or an existing IDNN weights file (.idnn.json)", str(self.guess))
+            fail("guess", "'mean_field', 'ideal', 'none' or an existing IDNN weights file (.idnn.json)",
+                 str(self.guess))
 
 
 @dataclass(frozen=True)

@@ -97,13 +97,11 @@ class BCCLattice:
     @cached_property
     def triangles(self) -> np.ndarray:
         """For each site the other two sites of the 36 NN triplets that contain it, shape (M, 36, 2)."""
-        tri = self.apex_triplets
-        other = [[] for _ in range(self.n_sites)]
-        for a, j, k in tri:
-            other[a].append((j, k))
-            other[j].append((a, k))
-            other[k].append((a, j))
-        return np.array(other, dtype=np.int32)
+        a, j, k = self.apex_triplets.T
+        owner = np.concatenate([a, j, k])
+        partners = np.concatenate([np.stack([j, k], 1), np.stack([a, k], 1), np.stack([a, j], 1)])
+        order = np.argsort(owner, kind="stable")
+        return partners[order].reshape(self.n_sites, TRIANGLES_PER_SITE, 2).astype(np.int32)
 
     def cell_block_index(self, block: int) -> np.ndarray:
         """Block number of every site for cubic blocks of ``block``^3 conventional cells, shape (M,)."""

@@ -5,9 +5,8 @@ abs_eta = <|eta|>, heat_capacity = M var(E/M - mu.x)/kT^2 per site in units of k
 The B fraction is x = c / sqrt2.
 
 * ``order_vs_T.png``: <|eta|> and C vs kT, one curve per mu_c.
-* ``phase_diagram.png``: the sampled (x, kT) points coloured by <|eta|>; the order-disorder boundary
-  (where, at fixed kT, consecutive mu_c points change from ordered to disordered) and tie lines
-  across two-phase regions (where x jumps by more than ``jump`` between consecutive mu_c points).
+* ``phase_diagram.png``: the sampled (x, kT) points coloured by <|eta|>, the order-disorder boundary
+  and tie lines across two-phase regions (see :func:`boundaries`).
 """
 
 from __future__ import annotations
@@ -29,15 +28,23 @@ def _groups(values: np.ndarray, decimals: int = 9):
     return [(k, np.flatnonzero(keys == k)) for k in np.unique(keys)]
 
 
-def boundaries(table: MuTable, ordered_abs_eta: float = ORDERED_ABS_ETA, jump: float = 0.05):
-    """(order-disorder points [(x, kT)], tie lines [(x_left, x_right, kT)]) from the mu_c scans."""
+def boundaries(table: MuTable, ordered_abs_eta: float = ORDERED_ABS_ETA, jump: float = 0.05, steepness: float = 3.0):
+    """(order-disorder points [(x, kT)], tie lines [(x_left, x_right, kT)]) from the mu_c scans.
+
+    At each kT, an interval between consecutive mu_c is a two-phase gap when x jumps by more than
+    ``jump`` *and* by more than ``steepness`` times the change over each neighbouring interval (a
+    steep but continuous x(mu) is not a gap); the order-disorder boundary lies where <|eta|> crosses
+    ``ordered_abs_eta`` between consecutive points that are not separated by a gap.
+    """
     cols = table.columns
     x, order = cols["c"] / SQRT2, cols["abs_eta"]
     od, ties = [], []
     for kT, idx in _groups(cols["T"]):
         idx = idx[np.argsort(cols["mu_c"][idx])]
-        for a, b in zip(idx[:-1], idx[1:]):
-            if abs(x[b] - x[a]) > jump:
+        dx = np.abs(np.diff(x[idx]))
+        for n, (a, b) in enumerate(zip(idx[:-1], idx[1:])):
+            neighbours = np.r_[dx[n - 1] if n > 0 else 0.0, dx[n + 1] if n + 1 < len(dx) else 0.0]
+            if dx[n] > jump and dx[n] > steepness * neighbours.max():
                 ties.append((min(x[a], x[b]), max(x[a], x[b]), kT))
             elif (order[a] > ordered_abs_eta) != (order[b] > ordered_abs_eta):
                 od.append((0.5 * (x[a] + x[b]), kT))

@@ -3,7 +3,7 @@
 The physical domain |eta| <= min(c, sqrt2 - c) is the unit square of the sublattice B fractions
 x1 = (c + eta)/sqrt2, x2 = (c - eta)/sqrt2, so Sobol points are drawn in (x1, x2).
 To aim the umbrella at a target point, kappa = target + mu_guess / (2 phi) (DESIGN.md), with mu_guess
-from the ideal solution or a previous IDNN model.
+from the mean-field (Bragg-Williams) free energy of the model, the ideal solution, or a previous IDNN.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import numpy as np
 
 from pf_app.config import ConfigError
 from pf_app.montecarlo.config import PointsConfig
+from pf_app.montecarlo.hamiltonian import ClusterExpansion
+from pf_app.montecarlo.meanfield import mean_field_mu
 
 SQRT2 = math.sqrt(2.0)
 
@@ -40,17 +42,14 @@ def ideal_mu(c, eta, kT: float) -> np.ndarray:
     return np.column_stack([f * (l1 + l2), f * (l1 - l2)])
 
 
-def ideal_fraction(mu_c: float, kT: float) -> float:
-    """B fraction of the disordered ideal solution at exchange potential mu_c (inverse of ideal_mu)."""
-    return 1.0 / (1.0 + math.exp(-SQRT2 * mu_c / kT))
-
-
-def guess_mu(points: np.ndarray, kT: float, guess: str | Path) -> np.ndarray:
-    """mu guess at points (n, 2): 'ideal', 'none' (zeros) or an IDNN weights file (.idnn.json)."""
+def guess_mu(points: np.ndarray, kT: float, guess: str | Path, model: ClusterExpansion) -> np.ndarray:
+    """mu guess at points (n, 2): 'mean_field', 'ideal', 'none' (zeros) or an IDNN weights file."""
     if isinstance(guess, Path):
         from pf_app.idnn import weights
 
         return weights.load(guess).evaluate(points, order=1)[1]
+    if guess == "mean_field":
+        return mean_field_mu(model, points[:, 0], points[:, 1], kT)
     if guess == "ideal":
         return ideal_mu(points[:, 0], points[:, 1], kT)
     return np.zeros_like(points)

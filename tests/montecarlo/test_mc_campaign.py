@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,10 @@ def test_resume_after_a_kill_adds_only_the_missing_points(tmp_path):
         assert again[i]["mu_c"] == full[i]["mu_c"] and again[i]["eta"] == full[i]["eta"]
     assert run_campaign(cfg, path, progress=False) == 0  # complete: nothing to do
     assert len(mutable.read(table)) == 4
+    table.write_text(table.read_text()[:-25])  # killed in the middle of writing the last row
+    with pytest.warns(UserWarning, match="incomplete last row"):
+        assert run_campaign(cfg, path, progress=False) == 1
+    assert sorted(mutable.read(table).columns["point_id"]) == [0, 1, 2, 3]
 
 
 def test_resume_into_a_table_of_another_campaign_is_an_error(tmp_path):
@@ -168,3 +173,18 @@ def test_sobol_and_grid_points_lie_in_the_physical_domain(tmp_path):
         targets = np.array([[t.extra["target_c"], t.extra["target_eta"]] for t in tasks])
         assert len(tasks) > 4 and np.all(mutable.physical_mask(targets[:, 0], targets[:, 1]))
         assert np.all(targets[:, 1] >= 0)  # eta_nonnegative (default)
+
+
+def test_kappa_aims_at_targets_with_a_previous_idnn_model(tmp_path):
+    # g = 0.3 c + 0.5 eta^2 (a linear network on the features c and eta^2): mu = (0.3, eta)
+    weights = {"format": "pf_app.idnn", "version": 1, "order_parameters": ["c", "eta"],
+               "features": [[{"coef": 1.0, "powers": [1, 0]}], [{"coef": 1.0, "powers": [0, 2]}]],
+               "layers": [{"weights": [[0.3], [0.5]], "bias": None, "activation": "linear"}]}
+    model = tmp_path / "prev.idnn.json"
+    model.write_text(json.dumps(weights))
+    path = _write(tmp_path, {**SMALL, "temperatures": [8.0],
+                             "umbrella": {**SMALL["umbrella"], "guess": str(model), "phi": [2.0, 4.0]}})
+    tasks = build_tasks(load_campaign(path), path)
+    for task, (c, eta) in zip(tasks, SMALL["umbrella"]["points"]["values"]):
+        assert task.ensemble.kappa_c == pytest.approx(c + 0.3 / (2 * 2.0))
+        assert task.ensemble.kappa_eta == pytest.approx(eta + eta / (2 * 4.0))
