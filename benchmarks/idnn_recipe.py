@@ -68,12 +68,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mu.csv"
         mutable.write(derivative_table(truth, sample_b2(args.points, seed=0)), path)
-        base = {"data": {"path": str(path)}, "output": {"directory": tmp}}
+        base = {"data": {"path": str(path)}}
         runs = {}
         for name, recipe in (("seed", SEED_RECIPE), ("ours", {})):
             if args.only and name != args.only:
                 continue
-            data = json.loads(json.dumps(base))
+            data = {**json.loads(json.dumps(base)), "output": {"directory": tmp, "name": f"{name} recipe"}}
             for key, value in recipe.items():
                 data[key] = dict(value)
             data.setdefault("training", {}).update({"threads": args.threads, "max_seconds": args.cap})

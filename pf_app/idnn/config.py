@@ -71,13 +71,13 @@ class LossConfig:
 @dataclass(frozen=True)
 class TrainingConfig:
     optimizer: Literal["adam", "adagrad", "sgd", "rmsprop"] = "adam"
-    learning_rate: float = bounded(0.02, gt=0.0)
+    learning_rate: float = bounded(0.01, gt=0.0)
     schedule: Literal["constant", "exponential", "cosine"] = "cosine"
     final_lr_fraction: float = bounded(0.01, gt=0.0, le=1.0)  # lr at the last epoch / learning_rate
-    batch_size: int = bounded(1024, ge=1)
-    epochs: int = bounded(100, ge=0)
+    batch_size: int = bounded(256, ge=1)
+    epochs: int = bounded(60, ge=0)
     patience: int | None = None  # early stopping: epochs without a better validation loss
-    lbfgs_iterations: int = bounded(1000, ge=0)  # full-batch L-BFGS polish after the epochs (0 = none)
+    lbfgs_iterations: int = bounded(200, ge=0)  # full-batch L-BFGS polish after the epochs (0 = none)
     evaluations_per_epoch: int = bounded(1, ge=1)  # validation checks (log rows) per epoch
     max_seconds: float | None = None  # wall-time cap for the whole training
     target_val_mse: float | None = None  # stop once the validation MSE of mu reaches this

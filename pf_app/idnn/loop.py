@@ -79,7 +79,7 @@ class _Run:
         self.history = History(tuple(data.order_parameters))
         self.t0 = time.perf_counter()
         self.best = (math.inf, [v.numpy() for v in self.vars])
-        self.metrics = tf.function(self._metrics)
+        self.metrics = tf.function(self._metrics, autograph=False)
 
     # ---- losses -------------------------------------------------------------------------------
     def _mu_loss(self, x, mu):
@@ -133,16 +133,20 @@ class _Run:
         opt = make_optimizer(tcfg.optimizer, tcfg.learning_rate)
         opt.build(self.vars)
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        def one_step(i, total, batches):
+            idx = batches[i]
+            with tf.GradientTape() as tape:
+                loss = self._mu_loss(tf.gather(self.xt, idx), tf.gather(self.mut, idx)) + self._value_loss()
+            opt.apply_gradients(zip(tape.gradient(loss, self.vars), self.vars))
+            return i + 1, total + loss, batches
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)], autograph=False)
         def run_steps(batches):
-            total = tf.constant(0.0, tf.float64)
-            for i in tf.range(tf.shape(batches)[0]):
-                idx = batches[i]
-                with tf.GradientTape() as tape:
-                    loss = self._mu_loss(tf.gather(self.xt, idx), tf.gather(self.mut, idx)) + self._value_loss()
-                opt.apply_gradients(zip(tape.gradient(loss, self.vars), self.vars))
-                total += loss
-            return total / tf.cast(tf.shape(batches)[0], tf.float64)
+            """All minibatch steps of ``batches`` (n_steps, batch) in one graph; the mean loss."""
+            n = tf.shape(batches)[0]
+            _, total, _ = tf.while_loop(lambda i, total, b: i < n, one_step,
+                                        (tf.constant(0), tf.constant(0.0, tf.float64), batches))
+            return total / tf.cast(n, tf.float64)
 
         rng = np.random.default_rng(tcfg.seed)
         n = self.xt.shape[0]
@@ -175,7 +179,7 @@ class _Run:
         shapes = [tuple(v.shape) for v in self.vars]
         sizes = [int(np.prod(s)) for s in shapes]
 
-        @tf.function
+        @tf.function(autograph=False)
         def loss_and_grad():
             with tf.GradientTape() as tape:
                 loss = self._mu_loss(self.xt, self.mut) + self._value_loss()

@@ -52,3 +52,29 @@ def landau_b2(x: np.ndarray, order: int = 1):
     hess[:, 0, 1] = hess[:, 1, 0] = 3 * e
     hess[:, 1, 1] = -1.6 + 24 * e ** 2 + 3 * dc
     return g, grad, hess
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m pf_app.idnn.synthetic OUT.csv [--points N] [--published DIR]``: write an example table."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m pf_app.idnn.synthetic", description=main.__doc__)
+    ap.add_argument("output", help="table to write (.csv or .h5)")
+    ap.add_argument("--points", type=int, default=20000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--published", metavar="DIR",
+                    help="mechanoChemIGA weights folder (e.g. ../shared/data/mechanoChemIGA_B2_IDNN); "
+                         "default: the Landau polynomial landau_b2")
+    args = ap.parse_args(argv)
+    if args.published:
+        from pf_app.idnn.mechanochem import load_mechanochem
+
+        truth, what = load_mechanochem(args.published).evaluate, f"published B2 IDNN {args.published}"
+    else:
+        truth, what = landau_b2, "Landau polynomial pf_app.idnn.synthetic.landau_b2"
+    table = derivative_table(truth, sample_b2(args.points, args.seed), provenance=f"exact derivatives of the {what}")
+    mutable.write(table, args.output)
+
+
+if __name__ == "__main__":
+    main()
