@@ -4,7 +4,7 @@ Input: a pf_app.mutable table written by an ``ensemble: sgc`` campaign (columns 
 abs_eta = <|eta|>, heat_capacity = M var(E/M - mu.x)/kT^2 per site in units of k_B, binder_eta).
 The B fraction is x = c / sqrt2.
 
-* ``order_vs_T.png``: <|eta|> and C vs kT, one curve per mu_c.
+* ``order_vs_T.png``: <|eta|> and C vs kT, one curve per mu_c (coloured by mu_c).
 * ``phase_diagram.png``: the sampled (x, kT) points coloured by <|eta|>, the order-disorder boundary
   and tie lines across two-phase regions (see :func:`boundaries`).
 """
@@ -47,7 +47,8 @@ def boundaries(table: MuTable, ordered_abs_eta: float = ORDERED_ABS_ETA, jump: f
             if dx[n] > jump and dx[n] > steepness * neighbours.max():
                 ties.append((min(x[a], x[b]), max(x[a], x[b]), kT))
             elif (order[a] > ordered_abs_eta) != (order[b] > ordered_abs_eta):
-                od.append((0.5 * (x[a] + x[b]), kT))
+                w = (ordered_abs_eta - order[a]) / (order[b] - order[a])  # linear interpolation
+                od.append((x[a] + w * (x[b] - x[a]), kT))
     return od, ties
 
 
@@ -66,15 +67,18 @@ def plot_order_vs_temperature(table: MuTable, path: Path) -> None:
 
     cols = table.columns
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for mu, idx in _groups(cols["mu_c"]):
+    groups = _groups(cols["mu_c"])
+    mus = [mu for mu, _ in groups]
+    norm = matplotlib.colors.Normalize(min(mus), max(mus) if max(mus) > min(mus) else min(mus) + 1)
+    for mu, idx in groups:
         idx = idx[np.argsort(cols["T"][idx])]
-        label = f"mu_c = {mu:g}"
-        ax1.plot(cols["T"][idx], cols["abs_eta"][idx], "o-", ms=3, label=label)
-        ax2.plot(cols["T"][idx], cols["heat_capacity"][idx], "o-", ms=3, label=label)
+        colour = plt.cm.coolwarm(norm(mu))
+        ax1.plot(cols["T"][idx], cols["abs_eta"][idx], "o-", ms=3, color=colour)
+        ax2.plot(cols["T"][idx], cols["heat_capacity"][idx], "o-", ms=3, color=colour)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="coolwarm"), ax=ax2, label="mu_c")
     unit = table.meta.get("energy_unit", "")
     ax1.set(xlabel=f"kT [{unit}]", ylabel="<|eta|>", title="B2 order parameter")
     ax2.set(xlabel=f"kT [{unit}]", ylabel="C per site [k_B]", title="heat capacity")
-    ax1.legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)

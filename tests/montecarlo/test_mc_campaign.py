@@ -188,3 +188,17 @@ def test_kappa_aims_at_targets_with_a_previous_idnn_model(tmp_path):
     for task, (c, eta) in zip(tasks, SMALL["umbrella"]["points"]["values"]):
         assert task.ensemble.kappa_c == pytest.approx(c + 0.3 / (2 * 2.0))
         assert task.ensemble.kappa_eta == pytest.approx(eta + eta / (2 * 4.0))
+
+
+def test_phase_boundaries_tell_a_gap_from_a_steep_continuous_scan():
+    from pf_app.montecarlo.phase_diagram import boundaries
+
+    mu = np.arange(8.0)
+    steep = np.array([0.50, 0.52, 0.56, 0.62, 0.70, 0.80, 0.88, 0.92])  # continuous, ordered up to 0.62
+    gap = np.array([0.50, 0.51, 0.52, 0.53, 0.80, 0.81, 0.82, 0.83])  # first-order jump
+    cols = {"T": np.r_[np.full(8, 1.0), np.full(8, 2.0)], "mu_c": np.r_[mu, mu],
+            "c": np.r_[steep, gap] * np.sqrt(2), "eta": np.zeros(16), "mu_eta": np.zeros(16),
+            "abs_eta": np.r_[[0.6, 0.6, 0.5, 0.3, 0.1, 0.05, 0.05, 0.05], np.full(8, 0.05)]}
+    od, ties = boundaries(mutable.MuTable(("c", "eta"), cols))
+    assert len(ties) == 1 and ties[0] == pytest.approx((0.53, 0.80, 2.0))
+    assert len(od) == 1 and od[0][1] == 1.0 and 0.62 < od[0][0] < 0.70
