@@ -112,3 +112,12 @@ def test_cli_knot_sweep_writes_model_table_and_figure(tmp_path):
     cfg.write_text(f"data: {{path: {path}}}\ninterior_knots: [-1]\n")
     out = subprocess.run([sys.executable, "-m", "pf_app", "bspline", str(cfg)], capture_output=True, text=True)
     assert out.returncode == 2 and "interior_knots" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_example_input_is_valid():
+    from pathlib import Path
+
+    from pf_app.config import load
+
+    cfg = load(BSplineConfig, Path(__file__).resolve().parents[2] / "inputs" / "bspline_b2.yaml")
+    assert cfg.degree == 3 and cfg.interior_knots[0] == 2
