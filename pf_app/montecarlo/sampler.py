@@ -204,7 +204,8 @@ def analyse(chain: _Chain, settings: PointSettings, task: PointTask) -> tuple[di
     row.update(task.extra)
     row.update(energy=est["energy"].mean, se_energy=est["energy"].se,
                tau_c=est["c"].tau, tau_eta=est["eta"].tau, n_effective=n_eff,
-               n_sweeps=len(data), n_equilibration=t0, acceptance=chain.sampler.accepted / max(chain.sampler.attempts, 1),
+               n_sweeps=len(data), n_equilibration=t0,
+               acceptance=chain.sampler.accepted / max(chain.sampler.attempts, 1),
                seconds=chain.elapsed, flag_unconverged=int(not converged))
     row.update(split_summary(moments, settings.bimodality_threshold, settings.excess_variance_threshold))
     return row, converged
@@ -218,7 +219,7 @@ def run_point(settings: PointSettings, task: PointTask) -> dict:
     order = BlockOrder(chain.sampler.lattice, settings.block)
     t_start, t_saved = time.perf_counter() - chain.elapsed, time.perf_counter()
     while True:
-        # checks at least every chunk_sweeps and at most every quarter of the run so far
+        # next convergence check after max(chunk_sweeps, a quarter of the run so far) more sweeps
         target = min(chain.sweeps + max(cfg.chunk_sweeps, chain.sweeps // 4), cfg.max_sweeps)
         target = max(target, min(cfg.min_sweeps, cfg.max_sweeps))
         while chain.sweeps < target:

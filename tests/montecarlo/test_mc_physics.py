@@ -96,3 +96,14 @@ def test_nearest_neighbour_order_disorder_temperature_matches_bcc_ising_critical
     kT_c = binder_crossing(fine, u[8], u[12])
     print(f"Binder crossing L=8/12: kT_c = {kT_c:.4f} V1, K_c = {1 / kT_c:.6f} (literature {BCC_ISING_KC})")
     assert abs(1 / kT_c - BCC_ISING_KC) / BCC_ISING_KC < 0.01
+
+
+@pytest.mark.parametrize("eta_target, split", [(0.0, 1), (0.3, 1), (0.68, 0)])
+def test_umbrella_below_tc_flags_antiphase_domains(eta_target, split):
+    # DESIGN pitfall 1: at kT = 3 V1 (T/T_c = 0.47, eta0 = 0.68) a global-eta umbrella aimed inside
+    # (-eta0, eta0) is satisfied by +-eta0 antiphase domains (interface cost ~ L^2 beats ~ L^3);
+    # at eta0 itself the box stays one domain.  The flag is a yes/no: no tolerance involved.
+    model, shape = ClusterExpansion(pairs=(1.0, 0.0, 0.0)), (8, 8, 8)
+    ens = Ensemble(3.0, 10.0, 1 / SQRT2, 10.0, eta_target)
+    row = _run(model, shape, ens, to_fractions(1 / SQRT2, eta_target), se_target=5e-3, max_sweeps=4000)
+    assert row["flag_split"] == split
