@@ -52,7 +52,8 @@ def _executor(kind: str, workers: int):
     if kind == "mpi":
         from mpi4py.futures import MPIPoolExecutor
 
-        return MPIPoolExecutor(max_workers=workers)
+        # main=False: workers must not run the CLI's __main__ (the jobs need only pf_app.surrogate)
+        return MPIPoolExecutor(max_workers=workers, main=False)
     # spawn: never fork a parent that may already hold TensorFlow threads
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
