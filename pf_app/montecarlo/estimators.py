@@ -61,7 +61,7 @@ def mean_estimate(x: np.ndarray) -> MeanEstimate:
     return MeanEstimate(float(np.mean(x)), float(np.sqrt(var * 2.0 * tau / max(len(x), 1))), tau, len(x))
 
 
-def detect_equilibration(series: list[np.ndarray], n_candidates: int = 24, max_points: int = 2000) -> int:
+def detect_equilibration(series: list[np.ndarray], n_candidates: int = 16, max_points: int = 1000) -> int:
     """Index t0 from which all series are taken as equilibrated (candidates in the first half).
 
     Long series are first averaged in consecutive blocks down to at most ``max_points`` points

@@ -107,3 +107,15 @@ def test_umbrella_below_tc_flags_antiphase_domains(eta_target, split):
     ens = Ensemble(3.0, 10.0, 1 / SQRT2, 10.0, eta_target)
     row = _run(model, shape, ens, to_fractions(1 / SQRT2, eta_target), se_target=5e-3, max_sweeps=4000)
     assert row["flag_split"] == split
+
+
+def test_semi_grand_canonical_ideal_solution_composition_and_heat_capacity():
+    # independent sites: x = 1/(1 + exp(-sqrt2 mu_c/kT)) and C = M var(mu_c c)/kT^2 = 2 mu_c^2 x (1 - x)/kT^2
+    kT, mu_c = 1.0, 1.0
+    row = _run(ClusterExpansion(pairs=(0.0, 0.0, 0.0)), (6, 6, 6), Ensemble(kT, mu_c=mu_c), (0.5, 0.5),
+               se_target=5e-4, min_sweeps=4000)
+    x = 1.0 / (1.0 + math.exp(-SQRT2 * mu_c / kT))
+    assert abs(row["c"] - SQRT2 * x) < 4 * row["se_c"]  # pure statistics, 4 sigma
+    # the variance of >= 4000 per-sweep samples (tau ~ 1 sweep) has a relative error ~ sqrt(4 tau / N) ~ 3 %
+    assert row["heat_capacity"] == pytest.approx(2 * mu_c ** 2 * x * (1 - x) / kT ** 2, rel=0.1)
+    assert abs(row["eta"]) < 4 * row["se_eta"]
