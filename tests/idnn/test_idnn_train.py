@@ -58,7 +58,7 @@ def test_landau_polynomial_recovered_with_anchor(tmp_path):
     x = sample_b2(3000, seed=11)
     g_true = landau_b2(x, 0)
     err = np.abs(result.weights.evaluate(x, 0) - g_true).max()
-    assert err < 5e-3 * np.ptp(g_true), err  # absolute g (anchored): 0.5 % of its range (1.09 eV)
+    assert err < 5e-3 * np.ptp(g_true), err  # absolute g (anchored): 0.5 % of its range (1.09 eV); measured 0.13 %
     assert abs(result.weights.evaluate(np.array([[c0, 0.0]]), 0)[0]) < 1e-3
     assert result.weights.provenance["final_errors"]["validation"]["mse_mu"] < 1e-4
 
@@ -96,7 +96,7 @@ def test_published_idnn_recovered_from_its_derivatives(tmp_path, published_idnn_
     result = train(cfg, progress=False, write=False)
     x = sample_b2(5000, seed=12)
     err = _max_error_up_to_constant(result.weights, truth, x)
-    assert err < 1e-2 * np.ptp(truth(x, 0)), err  # 1 % of the range of g (0.25 eV)
+    assert err < 5e-3 * np.ptp(truth(x, 0)), err  # 0.5 % of the range of g (0.25 eV); measured 0.15 %
     assert result.weights.provenance["final_errors"]["validation"]["mse_mu"] < 2e-5
 
 
