@@ -43,7 +43,8 @@ class DataConfig:
     source: Literal["lsms_npz", "lsms_raw", "extxyz", "labeler"] = "lsms_npz"
     path: Path | None = None
     max_per_composition: int = bounded(1000, ge=1)
-    deduplicate: bool = True
+    # exact: identical site vectors; symmetry: also images under the lattice's space group
+    deduplicate: Literal["none", "exact", "symmetry"] = "symmetry"
     labeler: LabelerConfig = dataclasses.field(default_factory=LabelerConfig)
 
     def check(self, fail):

@@ -20,13 +20,15 @@ from pf_app.surrogate.problem import Problem, rmse_report_units
 
 
 def fold_job(problem: Problem, fold: int, split: dict, methods: tuple[str, ...], model_cfg: ModelConfig,
-             train_cfg: TrainConfig, hidden=None) -> dict:
-    """Train and test every method on one fold (runs in a worker; imports TensorFlow)."""
+             train_cfg: TrainConfig, hidden=None, progress: bool = False) -> dict:
+    """Train and test every method on one fold (runs in a worker; imports TensorFlow).
+    With ``progress`` each model prints epoch lines with an ETA (to the worker's stderr)."""
     from pf_app.surrogate.training import evaluate, fit_method
 
     out = {"fold": fold, "test_index": split["test"], "methods": {}}
     for method in methods:
-        fitted = fit_method(problem, method, split, model_cfg, train_cfg, hidden)
+        fitted = fit_method(problem, method, split, model_cfg, train_cfg, hidden, progress,
+                            label=f"fold {fold} {method}")
         result = evaluate(fitted, problem, split["test"])
         result.update(seconds=fitted.history["seconds"], epochs=fitted.history["epochs"],
                       loss=fitted.history["loss"], val_loss=fitted.history["val_loss"])
@@ -68,11 +70,11 @@ def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str
     results = []
     if workers == 1:
         for f in fold_ids:
-            results.append(fold_job(problem, f, folds[f], methods, model_cfg, train_cfg, hidden))
+            results.append(fold_job(problem, f, folds[f], methods, model_cfg, train_cfg, hidden, progress))
             bar.update(len(results))
     else:
         with _executor(executor, workers) as pool:
-            jobs = [pool.submit(fold_job, problem, f, folds[f], methods, model_cfg, train_cfg, hidden)
+            jobs = [pool.submit(fold_job, problem, f, folds[f], methods, model_cfg, train_cfg, hidden, progress)
                     for f in fold_ids]
             for job in cf.as_completed(jobs):
                 results.append(job.result())

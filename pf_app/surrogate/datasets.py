@@ -83,13 +83,35 @@ def mixing_energy_eV(data: AlloyData, references: dict[int, float]) -> np.ndarra
     return data.energy_eV - data.counts(species) @ np.array([references[z] for z in species])
 
 
-def deduplicate(data: AlloyData) -> AlloyData:
-    """Keep the first occurrence of each occupation vector (LSMS CuAu: 3,007 exact repeats).
+def deduplicate(data: AlloyData, perms: np.ndarray | None = None) -> AlloyData:
+    """Keep the first occurrence of each configuration (order of ``data`` preserved).
 
-    Only identical site vectors count: configurations equivalent by a lattice symmetry stay distinct.
+    Without ``perms`` only identical site vectors count as repeats (LSMS CuAu: 3,007).  With the
+    lattice's space-group permutations (:func:`~.structures.symmetry_permutations`) configurations
+    that are images of each other by a symmetry count as repeats too: they are the same physical
+    configuration (LSMS CuAu: 28,979 distinct vectors but 18,265 distinct configurations, energies
+    equal within 0.06 meV/cell), and leaving them in lets a test configuration's image sit in training.
     """
-    _, first = np.unique(data.numbers, axis=0, return_index=True)
+    keys = data.numbers if perms is None else canonical_keys(data.numbers, perms)
+    _, first = np.unique(keys, axis=0, return_index=True)
     return data.subset(np.sort(first))
+
+
+def canonical_keys(numbers: np.ndarray, perms: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """(N,) integer equal for configurations related by one of ``perms``: the smallest packed code
+    (``ceil(log2 S)`` bits per site) over all permuted site vectors.  Exact while the code fits
+    in 52 bits (binary alloys up to 52 sites, ternary/quaternary up to 26)."""
+    species = np.unique(numbers)
+    m = numbers.shape[1]
+    bits = max(1, int(np.ceil(np.log2(len(species)))))
+    if bits * m > 52:
+        raise ValueError(f"symmetry keys need {bits * m} bits; at most 52 fit (float64 mantissa)")
+    codes = np.searchsorted(species, numbers).astype(np.float64)
+    # key under perm p: sum_i codes[:, p[i]] 2^(bits i)  ->  codes @ W[:, p], W[p[i], p] = 2^(bits i)
+    weights = np.zeros((m, len(perms)))
+    np.put_along_axis(weights, perms.T, (2.0 ** (bits * np.arange(m)))[:, None], axis=0)
+    return np.concatenate([(codes[i:i + chunk] @ weights).min(axis=1) for i in range(0, len(codes), chunk)]
+                          ).astype(np.int64)
 
 
 def composition_groups(data: AlloyData) -> np.ndarray:

@@ -7,7 +7,8 @@ import numpy as np
 from pf_app.config import ConfigError
 from pf_app.surrogate.config import DataConfig, LatticeConfig
 from pf_app.surrogate.datasets import AlloyData, composition_groups, deduplicate, select_per_composition
-from pf_app.surrogate.structures import Lattice, bcc_supercell, fcc_supercell, lsms_cuau_lattice
+from pf_app.surrogate.structures import (Lattice, bcc_supercell, fcc_supercell, lsms_cuau_lattice,
+                                         symmetry_permutations)
 
 
 def make_lattice(cfg: LatticeConfig) -> Lattice:
@@ -51,8 +52,8 @@ def load_dataset(cfg: DataConfig, seed: int) -> tuple[AlloyData, dict]:
     """The selected data set and a summary (counts before/after de-duplication and selection)."""
     data = load_raw(cfg, seed)
     summary = {"loaded": len(data)}
-    if cfg.deduplicate:
-        data = deduplicate(data)
+    if cfg.deduplicate != "none":
+        data = deduplicate(data, symmetry_permutations(data.lattice) if cfg.deduplicate == "symmetry" else None)
     summary["unique"] = len(data)
     keep = select_per_composition(composition_groups(data), cfg.max_per_composition, np.random.default_rng(seed))
     data = data.subset(keep)

@@ -27,7 +27,7 @@ class FittedMethod:
 
 
 def fit_method(problem: Problem, method: str, split: dict[str, np.ndarray], model_cfg: ModelConfig,
-               train_cfg: TrainConfig, hidden=None, progress: bool = False) -> FittedMethod:
+               train_cfg: TrainConfig, hidden=None, progress: bool = False, label: str = "") -> FittedMethod:
     """Standardize on the training part, build and train the MLP for ``method``."""
     limit_threads(train_cfg.threads)
     std = problem.standardizer(split["train"], method)
@@ -36,7 +36,7 @@ def fit_method(problem: Problem, method: str, split: dict[str, np.ndarray], mode
     model = build_model(method, problem.codes.shape[1], len(problem.species), model_cfg, hidden, train_cfg.seed)
     hist = train_model(model, problem.codes[split["train"]], y_train, problem.codes[split["validation"]], y_val,
                        len(problem.species), train_cfg, model_cfg.alpha, problem.perms, progress,
-                       label=f"train {method}")
+                       label=label or f"train {method}")
     return FittedMethod(method, model, std, hist)
 
 

@@ -7,10 +7,10 @@ import tarfile
 import numpy as np
 import pytest
 
-from pf_app.surrogate.datasets import (Standardizer, composition_groups, deduplicate, kfold_per_composition,
-                                       select_per_composition, split_per_composition)
+from pf_app.surrogate.datasets import (Standardizer, canonical_keys, composition_groups, deduplicate,
+                                       kfold_per_composition, select_per_composition, split_per_composition)
 from pf_app.surrogate.lsms import load_lsms_npz, load_lsms_raw
-from pf_app.surrogate.structures import BOHR_ANGSTROM, LSMS_CUAU_A_BOHR, lsms_cuau_lattice
+from pf_app.surrogate.structures import BOHR_ANGSTROM, LSMS_CUAU_A_BOHR, lsms_cuau_lattice, symmetry_permutations
 
 RAW = "CuAu_32atoms_LSMS_raw.tar.xz"
 NPZ = "CuAu_32atoms_LSMS.npz"
@@ -20,6 +20,17 @@ SOME_FILES = ("out_", "out_0", "out_1", "out_2", "out_777", "out_20000", "out_32
 @pytest.fixture(scope="module")
 def cuau(lsms_cuau_dir):
     return load_lsms_npz(lsms_cuau_dir / NPZ)
+
+
+@pytest.fixture(scope="module")
+def perms():
+    return symmetry_permutations(lsms_cuau_lattice())
+
+
+@pytest.fixture(scope="module")
+def distinct(cuau, perms):
+    """The CuAu configurations without exact repeats and without symmetry images."""
+    return deduplicate(cuau, perms)
 
 
 def _as_set(numbers):
@@ -50,29 +61,34 @@ def test_site_order_is_the_lsms_order(lsms_cuau_dir):
     assert np.isclose(lsms_cuau_lattice().cell[0, 0], 2 * LSMS_CUAU_A_BOHR * BOHR_ANGSTROM)
 
 
-def test_deduplication_removes_the_documented_repeats(cuau):
-    unique = deduplicate(cuau)
-    assert len(cuau) - len(unique) == 3007  # PROVENANCE.md
-    assert len(_as_set(unique.numbers)) == len(unique)
+def test_deduplication_exact_and_by_symmetry(cuau, perms, distinct):
+    exact = deduplicate(cuau)
+    assert len(cuau) - len(exact) == 3007  # PROVENANCE.md
+    assert len(_as_set(exact.numbers)) == len(exact)
+    assert len(distinct) == 18265  # measured: 10,714 of the distinct vectors are symmetry images
+    # physics check of the symmetry operations: DFT energies of images agree (LSMS, fixed lattice)
+    keys = canonical_keys(cuau.numbers, perms)
+    order = np.argsort(keys, kind="stable")
+    same = keys[order][1:] == keys[order][:-1]
+    gap = np.abs(np.diff(cuau.energy_eV[order]))[same]
+    assert same.sum() > 10_000 and gap.max() < 1e-3  # eV per cell (measured 6e-5)
 
 
-def test_stratified_selection_caps_each_composition(cuau):
-    data = deduplicate(cuau)
-    groups = composition_groups(data)
+def test_stratified_selection_caps_each_composition(distinct):
+    groups = composition_groups(distinct)
     keep = select_per_composition(groups, 500, np.random.default_rng(0))
     counts = np.bincount(groups[keep])
     full = np.bincount(groups)
     assert counts.max() == 500 and np.array_equal(counts, np.minimum(full, 500))
 
 
-def test_no_configuration_on_both_sides_of_any_split(cuau):
-    data = deduplicate(cuau)
-    groups = composition_groups(data)
+def test_no_configuration_on_both_sides_of_any_split(cuau, perms, distinct):
+    groups = composition_groups(distinct)
     rng = np.random.default_rng(1)
-    splits = [split_per_composition(groups, rng)] + kfold_per_composition(groups, 5, rng)
-    for split in splits:
-        sides = {k: _as_set(data.numbers[v]) for k, v in split.items()}
-        assert sum(map(len, split.values())) == len(data) == len(set(np.concatenate(list(split.values()))))
+    keys = canonical_keys(distinct.numbers, perms)
+    for split in [split_per_composition(groups, rng)] + kfold_per_composition(groups, 5, rng):
+        assert sum(map(len, split.values())) == len(distinct) == len(set(np.concatenate(list(split.values()))))
+        sides = {k: set(keys[v].tolist()) for k, v in split.items()}  # symmetry classes per side
         assert not sides["train"] & sides["test"] and not sides["train"] & sides["validation"]
         assert not sides["validation"] & sides["test"]
     # without de-duplication the raw data would leak (the check above is not vacuous)
@@ -80,8 +96,8 @@ def test_no_configuration_on_both_sides_of_any_split(cuau):
     assert _as_set(cuau.numbers[raw_split["train"]]) & _as_set(cuau.numbers[raw_split["test"]])
 
 
-def test_split_fractions_are_81_9_10_within_each_composition(cuau):
-    data = deduplicate(cuau)
+def test_split_fractions_are_81_9_10_within_each_composition(distinct):
+    data = distinct
     groups = composition_groups(data)
     split = split_per_composition(groups, np.random.default_rng(2))
     big = np.flatnonzero(np.bincount(groups) >= 400)
@@ -91,8 +107,8 @@ def test_split_fractions_are_81_9_10_within_each_composition(cuau):
         assert abs(n["test"] / total - 0.10) < 0.01 and abs(n["validation"] / total - 0.09) < 0.01
 
 
-def test_every_composition_in_every_fold(cuau):
-    data = deduplicate(cuau)
+def test_every_composition_in_every_fold(distinct):
+    data = distinct
     groups = composition_groups(data)
     k = 5
     folds = kfold_per_composition(groups, k, np.random.default_rng(3))
