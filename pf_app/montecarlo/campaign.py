@@ -23,7 +23,7 @@ from pf_app.io import Progress, write_text_atomic
 from pf_app.montecarlo.config import CampaignConfig, values_of
 from pf_app.montecarlo.hamiltonian import ClusterExpansion
 from pf_app.montecarlo.homogeneity import default_block
-from pf_app.montecarlo.parallel import run_tasks
+from pf_app.montecarlo.parallel import launched_by_mpirun, resolve_backend, run_tasks
 from pf_app.montecarlo.sampler import Ensemble, PointSettings, PointTask, run_point
 from pf_app.montecarlo.meanfield import mean_field_state
 from pf_app.montecarlo.targets import guess_mu, kappa_for_targets, physical_points, to_fractions
@@ -121,6 +121,9 @@ def _run_one(job: tuple[PointSettings, PointTask]) -> dict:
 
 def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -> int:
     """Run the missing points of a campaign; returns the number of rows written by this call."""
+    if launched_by_mpirun() and resolve_backend(cfg.run.backend) != "mpi":
+        raise ConfigError(file, "run.backend", "'auto' or 'mpi' when started by mpirun with several ranks "
+                          "(otherwise every rank would run the whole campaign)", cfg.run.backend)
     key = campaign_key(cfg)
     tasks = build_tasks(cfg, file)
     done = finished_ids(cfg, key)
