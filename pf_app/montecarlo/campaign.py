@@ -1,7 +1,8 @@
 """``pf_app mc <config>``: many state points, in parallel, appended to a resumable mu table.
 
 Tasks are (temperature x point) in a fixed order; ``point_id`` is the index in that order.  Finished
-rows are appended to ``output.table`` (CSV, pf_app.mutable format) as they arrive, so a killed
+rows are appended to ``output.table`` (CSV, pf_app.mutable format; the optional HDF5 copy follows
+within HDF5_REFRESH_S seconds and at the end) as they arrive, so a killed
 campaign resumes: ids already in the table are skipped and a point interrupted mid-run continues
 from its checkpoint in ``<table>.checkpoints/``.  The table's metadata holds a hash of the campaign
 settings; resuming into a table of a different campaign is an error.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from pf_app.montecarlo.sampler import Ensemble, PointSettings, PointTask, run_po
 from pf_app.montecarlo.meanfield import mean_field_state
 from pf_app.montecarlo.targets import guess_mu, kappa_for_targets, physical_points, to_fractions
 
+HDF5_REFRESH_S = 30.0  # the HDF5 copy is rewritten (atomically) at most this often while running, and at the end
 CONVENTION = ("sigma = +1 B, -1 A; x_s = B fraction on sublattice s (1 = cube corners, 2 = body centres); "
               "c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2; E = M V0 + V_point sum_i sigma_i "
               "+ sum_(s=1..3) V_s sum_(pairs in shell s, each pair once) sigma_i sigma_j "
@@ -133,10 +136,15 @@ def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -
     bar = Progress("mc", len(pending), unit="points", every_s=cfg.run.progress_every_s, enabled=progress)
     written = []
 
+    hdf5_written = [time.monotonic()]
+
     def on_result(row: dict) -> None:
         mutable.append_csv(cfg.output.table,
                            mutable.MuTable(("c", "eta"), {k: [v] for k, v in row.items()}, meta))
         written.append(row["point_id"])
+        if cfg.output.hdf5 is not None and time.monotonic() - hdf5_written[0] > HDF5_REFRESH_S:
+            mutable.write(mutable.read(cfg.output.table), cfg.output.hdf5)
+            hdf5_written[0] = time.monotonic()
         bar.update(len(written), force=len(written) == len(pending), T=row["T"], c=row["c"], eta=row["eta"],
                    s=row["seconds"], split=row["flag_split"], unconverged=row["flag_unconverged"])
 
