@@ -86,7 +86,7 @@ def run_comparison(cfg: TrainConfig, count: int, progress: bool = True) -> dict:
     from pf_app.idnn.plots import comparison
 
     if cfg.model.features not in (None, ("c", "eta^2")):
-        raise ConfigError(cfg.data.path, "model.features", "the B2 invariants (c, eta^2) for the comparison",
+        raise ConfigError(None, "model.features", "the B2 invariants (c, eta^2) for the comparison",
                           list(cfg.model.features))
     curves = {"IDNN": [], "standard DNN": []}
     runs = []

@@ -72,7 +72,7 @@ def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
         x_value, g_value = table.x[known], g[known]
     for i, a in enumerate(anchors):
         if len(a.x) != d:
-            raise ConfigError(cfg.path, f"loss.anchors[{i}].x", f"{d} coordinates ({', '.join(table.order_parameters)})",
+            raise ConfigError(None, f"loss.anchors[{i}].x", f"{d} coordinates ({', '.join(table.order_parameters)})",
                               list(a.x))
         x_value = np.vstack([x_value, np.asarray(a.x, float)[None]])
         g_value = np.append(g_value, a.g)

@@ -50,7 +50,7 @@ def invariant_terms(cfg: TrainConfig, order_parameters: tuple[str, ...]):
         try:
             terms.append(parse_invariant(text, order_parameters))
         except ValueError as exc:
-            raise ConfigError(cfg.data.path, f"model.features[{j}]",
+            raise ConfigError(None, f"model.features[{j}]",
                               f"a polynomial in {', '.join(order_parameters)} ({exc})", text) from None
     return terms
 
@@ -79,7 +79,7 @@ def scales(cfg: TrainConfig, data: FitData, h_train: np.ndarray):
 def loss_weights(cfg: TrainConfig, order_parameters) -> np.ndarray:
     unknown = sorted(set(cfg.loss.weights) - set(order_parameters))
     if unknown:
-        raise ConfigError(cfg.data.path, f"loss.weights.{unknown[0]}", f"one of {', '.join(order_parameters)}",
+        raise ConfigError(None, f"loss.weights.{unknown[0]}", f"one of {', '.join(order_parameters)}",
                           "unknown order parameter")
     return np.array([cfg.loss.weights.get(n, 1.0) for n in order_parameters])
 
