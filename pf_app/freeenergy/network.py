@@ -2,7 +2,8 @@
 
 The gradient dg/dx is written out in forward mode (each layer's Jacobian from the activation's
 derivative, e.g. the logistic function for softplus), so value and derivatives share the layer
-pre-activations as common sub-expressions.  The numpy twin is :meth:`IDNNWeights.evaluate`.
+pre-activations as common sub-expressions.  The numpy twin is :meth:`IDNNWeights.evaluate` (and, with Hessians, its compiled
+:class:`~pf_app.idnn.kernel.CompiledIDNN`).
 """
 
 from __future__ import annotations
@@ -32,9 +33,18 @@ class NetworkFreeEnergy:
 
     def __init__(self, weights: IDNNWeights, variables: tuple[str, ...]):
         self.weights, self.variables = weights, tuple(variables)
+        self._compiled = None
 
     def numpy(self, x: np.ndarray, order: int = 1):
-        return self.weights.evaluate(x, order)
+        """Value, gradient (and Hessian): the order-2 case, used at every quadrature point by the
+        solver, runs the compiled kernel; lower orders the numpy reference evaluator."""
+        if order < 2:
+            return self.weights.evaluate(x, order)
+        if self._compiled is None:
+            from pf_app.idnn.kernel import CompiledIDNN
+
+            self._compiled = CompiledIDNN(self.weights)
+        return self._compiled.evaluate(x)
 
     def _features(self, fields):
         """Scaled invariants z_j and their gradients dz_j/dx_k as UFL scalars."""

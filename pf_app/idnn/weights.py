@@ -64,6 +64,11 @@ def _monomial(x: np.ndarray, powers) -> np.ndarray:
     return out
 
 
+def _rows_times(t: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """t @ W over the last axis as one 2-D matrix product (numpy batches N-D matmul slowly)."""
+    return (t.reshape(-1, t.shape[-1]) @ W).reshape(*t.shape[:-1], W.shape[1])
+
+
 @dataclass
 class Layer:
     weights: np.ndarray  # (n_in, n_out)
@@ -118,24 +123,26 @@ class IDNNWeights:
         return ((h - self.feature_shift) * inv, dh * inv[None, :, None], d2h * inv[None, :, None, None])
 
     def network(self, z: np.ndarray, order: int = 2):
-        """y(z) and its derivatives wrt z: y (N,), dy (N,m), d2y (N,m,m) (None above ``order``)."""
+        """y(z) and its derivatives wrt z: y (N,), dy (N,m), d2y (N,m,m) (None above ``order``).
+
+        Forward mode with the derivative indices first, so that every layer is one matrix product
+        over all points, derivatives and units at once: (N*m*m, n_in) @ (n_in, n_out)."""
         n, m = z.shape
-        a = z
-        ja = np.broadcast_to(np.eye(m), (n, m, m)) if order >= 1 else None  # da_i/dz_k: (N, i, k)
-        ha = np.zeros((n, m, m, m)) if order >= 2 else None
+        a, ja, ha = z, None, None  # ja: (N, m, n) = da_i/dz_k stored [n, k, i]; ha: (N, m, m, n)
         for layer in self.layers:
-            s = a @ layer.weights + (0.0 if layer.bias is None else layer.bias)
+            W = layer.weights
+            s = a @ W + (0.0 if layer.bias is None else layer.bias)
             f, f1, f2 = activation_derivatives(layer.activation, s)
             if order >= 1:
-                js = np.einsum("nik,io->nok", ja, layer.weights)
+                js = np.broadcast_to(W, (n, m, W.shape[1])) if ja is None else _rows_times(ja, W)
             if order >= 2:
-                hs = np.einsum("nikl,io->nokl", ha, layer.weights)
-                ha = f2[..., None, None] * js[..., :, None] * js[..., None, :] + f1[..., None, None] * hs
+                hs = 0.0 if ha is None else _rows_times(ha, W)
+                ha = f2[:, None, None, :] * js[:, :, None, :] * js[:, None, :, :] + f1[:, None, None, :] * hs
             if order >= 1:
-                ja = f1[..., None] * js
+                ja = f1[:, None, :] * js
             a = f
         y = a[:, 0]
-        return y, (ja[:, 0] if order >= 1 else None), (ha[:, 0] if order >= 2 else None)
+        return y, (ja[:, :, 0] if order >= 1 else None), (ha[..., 0] if order >= 2 else None)
 
     def evaluate(self, x: np.ndarray, order: int = 1):
         """g(x) per site, and (order >= 1) dg/dx (N,d), (order >= 2) d2g/dx2 (N,d,d)."""
@@ -144,10 +151,11 @@ class IDNNWeights:
         g = self.output_offset + self.output_scale * y
         if order == 0:
             return g
-        grad = self.output_scale * np.einsum("nj,njk->nk", dy, dz)
+        grad = self.output_scale * (dy[:, :, None] * dz).sum(axis=1)
         if order == 1:
             return g, grad
-        hess = self.output_scale * (np.einsum("nij,nik,njl->nkl", d2y, dz, dz) + np.einsum("nj,njkl->nkl", dy, d2z))
+        dzT = dz.transpose(0, 2, 1)
+        hess = self.output_scale * (dzT @ d2y @ dz + (dy[:, :, None, None] * d2z).sum(axis=1))
         return g, grad, hess
 
     # ---- JSON ---------------------------------------------------------------------------------

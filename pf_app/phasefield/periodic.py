@@ -21,8 +21,9 @@ import dolfinx
 def box_bounds(mesh: dolfinx.mesh.Mesh) -> tuple[np.ndarray, np.ndarray]:
     """Global minimum and maximum coordinate per axis (all ranks agree)."""
     x = mesh.geometry.x
-    lo = mesh.comm.allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), op=MPI.MIN)
-    hi = mesh.comm.allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), op=MPI.MAX)
+    lo, hi = np.empty(3), np.empty(3)
+    mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
+    mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
     return lo, hi
 
 

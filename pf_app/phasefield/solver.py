@@ -45,7 +45,7 @@ class NewtonSolver:
             self.x = self.b.duplicate()
             self.r = self.b.duplicate()
             self.Jr = self.A
-        self._state_id = None
+        self._loaded = None
 
         snes = PETSc.SNES().create(comm)
         prefix = f"pf{next(_prefixes)}_"
@@ -68,10 +68,9 @@ class NewtonSolver:
             x.copy(u.x.petsc_vec)
             u.x.scatter_forward()
         q = self.model.quadrature
-        state_id = (x.stateGet(), x.handle)
-        if q is not None and state_id != self._state_id:
-            q.update()
-        self._state_id = state_id
+        if q is not None and not (self._loaded is not None and np.array_equal(self._loaded, x.array_r)):
+            q.update()  # g's derivatives at the quadrature points, once per distinct state
+            self._loaded = x.array_r.copy()
 
     def set_initial_guess(self, u) -> None:
         """x <- u (restricted to periodic unknowns)."""
@@ -109,7 +108,7 @@ class NewtonSolver:
 
         On return ``model.u`` holds the final iterate (prolonged onto all dofs)."""
         self.set_initial_guess(self.model.u)
-        self._state_id = None
+        self._loaded = None
         self.snes.solve(None, self.x)
         self._load_state(self.x)
         converged = self.snes.getConvergedReason() > 0 and bool(np.all(np.isfinite(self.model.u.x.array)))

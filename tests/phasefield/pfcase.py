@@ -69,7 +69,7 @@ def read_energy(directory: Path) -> dict[str, np.ndarray]:
 def read_state(directory: Path):
     """(coords, u_n) of the last checkpoint, sorted by coordinates for rank-independent comparison."""
     data = np.load(Path(directory) / "checkpoint.npz")
-    order = np.lexsort(data["coords"].T[::-1])
+    order = np.lexsort(np.round(data["coords"], 9).T[::-1])
     return data["coords"][order], data["u_n"][order]
 
 
