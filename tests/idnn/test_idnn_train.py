@@ -148,3 +148,23 @@ def test_example_inputs_are_valid(name):
 
     cfg = load(TrainConfig, Path(__file__).resolve().parents[2] / "inputs" / name)
     assert cfg.model.activation == "softplus"
+
+
+def test_schedules_and_stop_criteria(tmp_path):
+    from pf_app.idnn.loop import learning_rate
+
+    for schedule in ("exponential", "cosine"):
+        t = _cfg("x.csv", tmp_path, training={"schedule": schedule, "epochs": 11, "learning_rate": 0.1,
+                                              "final_lr_fraction": 0.01}).training
+        lrs = [learning_rate(t, e) for e in range(11)]
+        assert lrs[0] == pytest.approx(0.1) and lrs[-1] == pytest.approx(1e-3) and np.all(np.diff(lrs) < 0)
+    path = _table(tmp_path, landau_b2, 500)
+    result = train(_cfg(path, tmp_path, model={"hidden": [4]},
+                        training={**FAST, "batch_size": 32, "epochs": 50, "target_val_mse": 1.0}), write=False,
+                   progress=False)
+    rows = result.history.rows
+    assert result.history.stopped_by == "target_val_mse" and rows[0]["val_mse"] > 1.0 >= rows[-1]["val_mse"]
+    assert rows[-1]["phase"] == "epochs" and len(rows) < 50
+    result = train(_cfg(path, tmp_path, model={"hidden": [4]},
+                        training={**FAST, "epochs": 10 ** 6, "max_seconds": 1.0}), write=False, progress=False)
+    assert result.history.stopped_by == "max_seconds" and result.history.rows[-1]["time_s"] < 30
