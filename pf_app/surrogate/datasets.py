@@ -15,9 +15,6 @@ import numpy as np
 
 from pf_app.surrogate.structures import Lattice
 
-#: The three quantities, their AlloyData attribute and their unit.
-QUANTITIES = {"E": ("energy_eV", "eV/cell"), "C": ("charge_e", "e/site"), "M": ("moment_muB", "mu_B/site")}
-
 
 @dataclasses.dataclass(frozen=True)
 class AlloyData:
@@ -58,10 +55,6 @@ class AlloyData:
         """(N, S) number of atoms of each species per configuration."""
         species = species or self.species
         return np.stack([(self.numbers == z).sum(axis=1) for z in species], axis=1)
-
-    def targets(self, tasks: str = "ECM") -> dict[str, np.ndarray]:
-        """``{"E": mixing-free total energy (N,), "C": (N, M), "M": (N, M)}`` for the letters asked."""
-        return {t: getattr(self, QUANTITIES[t][0]) for t in tasks}
 
 
 def reference_energies_eV(data: AlloyData) -> dict[int, float]:
