@@ -33,11 +33,14 @@ BASE = {
 }
 
 
+MERGED = ("time", "output", "solver")  # sections updated key by key; the others are replaced whole
+
+
 def case_dict(**changes) -> dict:
-    """BASE with nested changes, e.g. case_dict(time={"t_end": 2})."""
+    """BASE with changes, e.g. case_dict(time={"t_end": 2}) keeps the other time keys."""
     d = copy.deepcopy(BASE)
     for k, v in changes.items():
-        if isinstance(v, dict) and isinstance(d.get(k), dict):
+        if k in MERGED and isinstance(d.get(k), dict):
             d[k].update(v)
         else:
             d[k] = v
