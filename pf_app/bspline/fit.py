@@ -4,8 +4,10 @@ With S(u, v) = sum a_ij B_i(u) N_j(v), u = c, v = eta^2, the data mu_c = dS/du a
 mu_eta = 2 eta dS/dv are linear in a; regularized least squares as in the seed's Eq. 38-39, here
 with a ridge on Jacobi-scaled coefficients:
 
-    a = argmin  sum_k w_k / s_k^2 |A_k a - mu_k|^2 + lambda |D a|^2,
-    D = diag(M)^(1/2),  M = sum_k w_k / s_k^2 A_k^T A_k
+    a = argmin  sum_k w_k / s_k^2 |R_k^(1/2) (A_k a - mu_k)|^2 + lambda |D a|^2,
+    D = diag(M)^(1/2),  M = sum_k w_k / s_k^2 A_k^T R_k A_k
+
+(R_k: per-row weights, 1/se^2 normalized to mean 1 with ``data.weight_by_standard_errors``, else 1)
 
 solved through the Jacobi-scaled normal equations, accumulated over row chunks (memory
 O(n_coefficients^2)); the scaling makes ``lambda`` dimensionless and keeps a tiny lambda accurate.
@@ -39,16 +41,16 @@ def design(knots_c, knots_v, degree: int, x: np.ndarray):
     return a_c, a_eta
 
 
-def fit(knots_c, knots_v, degree: int, x: np.ndarray, mu: np.ndarray, row_weights, regularization: float):
-    """Coefficients (n_c, n_v) for data x (N, 2), mu (N, 2); ``row_weights`` = (w_c/s_c^2, w_eta/s_eta^2)."""
+def fit(knots_c, knots_v, degree: int, x: np.ndarray, mu: np.ndarray, weights: np.ndarray, regularization: float):
+    """Coefficients (n_c, n_v) for data x (N, 2), mu (N, 2) and residual weights (N, 2)."""
     n_c, n_v = len(knots_c) - degree - 1, len(knots_v) - degree - 1
     m = np.zeros((n_c * n_v, n_c * n_v))
     rhs = np.zeros(n_c * n_v)
     for start in range(0, len(x), _CHUNK):
         sl = slice(start, start + _CHUNK)
-        for a, y, w in zip(design(knots_c, knots_v, degree, x[sl]), mu[sl].T, row_weights):
-            m += w * a.T @ a
-            rhs += w * a.T @ y
+        for a, y, w in zip(design(knots_c, knots_v, degree, x[sl]), mu[sl].T, weights[sl].T):
+            m += a.T @ (w[:, None] * a)
+            rhs += a.T @ (w * y)
     d = np.sqrt(np.diag(m))
     d = np.where(d > 0, d, 1.0)  # basis functions without data keep scale 1 (the ridge sets them)
     scaled = m / d[:, None] / d[None, :]
@@ -77,12 +79,12 @@ def sweep(data, cfg, energy_unit: str, progress: bool = False):
     if cfg.label_scaling == "common":
         s = np.full(2, np.sqrt(np.mean(s ** 2)))
     s = np.where(s > 0, s, 1.0)
-    row_weights = np.array([cfg.weights.get(n, 1.0) for n in ("c", "eta")]) / s ** 2
+    weights = data.w_train * (np.array([cfg.weights.get(n, 1.0) for n in ("c", "eta")]) / s ** 2)
     rows, best = [], None
     for n in cfg.interior_knots:
         kc = clamped_uniform_knots(*c_range, n, cfg.degree)
         kv = clamped_uniform_knots(*eta2_range, n, cfg.degree)
-        coef = fit(kc, kv, cfg.degree, data.x_train, data.mu_train, row_weights, cfg.regularization)
+        coef = fit(kc, kv, cfg.degree, data.x_train, data.mu_train, weights, cfg.regularization)
         model = BSplineFreeEnergy(kc, kv, coef, cfg.degree, energy_unit)
         train, val = mse(model, data.x_train, data.mu_train), mse(model, data.x_val, data.mu_val)
         rows.append({"interior_knots": n, "coefficients": coef.size, "train_mse": float(train.sum()),

@@ -24,6 +24,8 @@ class DataConfig:
     temperature: float | None = None  # use the rows at this T; required when the table has several
     validation_fraction: float = bounded(0.2, ge=0.0, lt=1.0)
     value_column: str | None = None  # optional column of g values (function-value data; NaN = none)
+    exclude_flags: tuple[str, ...] = ()  # drop rows where any of these columns (e.g. flag_split) is non-zero
+    weight_by_standard_errors: bool = False  # weight each residual by 1/se^2 (columns se_mu_<name>)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class FitData:
     mu_val: np.ndarray
     x_value: np.ndarray  # points with known g (value column and anchors), (M, d)
     g_value: np.ndarray  # (M,)
+    w_train: np.ndarray  # residual weights (N, d): 1/se^2 normalized to mean 1, or ones
+    w_val: np.ndarray
     energy_unit: str
     provenance: dict  # file, sha256, rows used, temperature
 
@@ -60,7 +62,17 @@ def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
             raise ConfigError(cfg.path, "data.temperature", f"one of the table's temperatures {temps.tolist()}",
                               temperature)
         table = table.select(rows)
+    excluded = 0
+    for name in cfg.exclude_flags:
+        if name not in table.columns:
+            raise ConfigError(cfg.path, "data.exclude_flags", f"columns of the table ({', '.join(table.columns)})", name)
+        keep = table.columns[name] == 0
+        excluded += int((~keep).sum())
+        table = table.select(keep)
+    if len(table) == 0:
+        raise ConfigError(cfg.path, "data.exclude_flags", "some rows left after excluding flagged rows", "none")
     d = len(table.order_parameters)
+    weights = _standard_error_weights(table, cfg.path) if cfg.weight_by_standard_errors else np.ones((len(table), d))
     x_value = np.zeros((0, d))
     g_value = np.zeros(0)
     if cfg.value_column is not None:
@@ -79,6 +91,22 @@ def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
     train, val = split_indices(len(table), cfg.validation_fraction, seed)
     x, mu = table.x, table.mu
     provenance = {"data_file": str(cfg.path), "data_sha256": sha256_of(cfg.path), "rows": len(table),
-                  "train_rows": len(train), "validation_rows": len(val), "temperature": temperature}
-    return FitData(table.order_parameters, x[train], mu[train], x[val], mu[val], x_value, g_value,
+                  "excluded_flagged_rows": excluded, "train_rows": len(train), "validation_rows": len(val),
+                  "temperature": temperature}
+    w = weights / weights[train].mean(axis=0)
+    return FitData(table.order_parameters, x[train], mu[train], x[val], mu[val], x_value, g_value, w[train], w[val],
                    table.meta.get("energy_unit", "unspecified"), provenance)
+
+
+def _standard_error_weights(table, path) -> np.ndarray:
+    """1/se^2 per row and order parameter; the se columns must exist and be positive."""
+    se = table.se()
+    if se is None:
+        names = ", ".join(f"se_mu_{n}" for n in table.order_parameters)
+        raise ConfigError(path, "data.weight_by_standard_errors", f"columns {names} in the table", "missing")
+    bad = ~(np.isfinite(se) & (se > 0))
+    if bad.any():
+        row, k = np.argwhere(bad)[0]
+        raise ConfigError(path, f"se_mu_{table.order_parameters[k]}[row {row}]", "a positive standard error",
+                          float(se[row, k]))
+    return 1.0 / se ** 2

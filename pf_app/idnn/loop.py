@@ -2,9 +2,9 @@
 
 Loss (the seed's Eq. 5 with weights and scaling)::
 
-    L = sum_k w_k mean(((mu_k(x) - mu_k^data) / s_k)^2) + w_v mean(((g(x) - g^data) / s_g)^2)
+    L = sum_k w_k mean(r_k ((mu_k(x) - mu_k^data) / s_k)^2) + w_v mean(((g(x) - g^data) / s_g)^2)
 
-``mu_fn(x)`` gives the model's mu (for an IDNN the exact gradient of g), ``g_fn`` its g (value
+``r_k`` are per-row weights (1/se^2 normalized to mean 1, or 1).  ``mu_fn(x)`` gives the model's mu (for an IDNN the exact gradient of g), ``g_fn`` its g (value
 terms; None for models without one).  The reported ``val_mse`` is sum_k mean((mu_k - mu_k^data)^2)
 in the data's units (energy per site)^2, unweighted and unscaled, so that recipes compare directly.
 The weights with the best validation loss are kept (checked every evaluation).
@@ -71,9 +71,10 @@ class _Run:
         self.model, self.obj, self.tcfg, self.label, self.progress = model, objective, tcfg, label, progress
         self.vars = list(model.trainable_variables)
         c = lambda a: tf.constant(np.asarray(a, float))
-        self.xt, self.mut = c(data.x_train), c(data.mu_train)
+        self.xt, self.mut, self.wt = c(data.x_train), c(data.mu_train), c(data.w_train)
         has_val = len(data.x_val) > 0
-        self.xv, self.muv = (c(data.x_val), c(data.mu_val)) if has_val else (self.xt, self.mut)
+        self.xv, self.muv, self.wv = (c(data.x_val), c(data.mu_val), c(data.w_val)) if has_val else \
+            (self.xt, self.mut, self.wt)
         self.xg, self.gg = c(data.x_value), c(data.g_value)
         self.inv_s2 = c(objective.weights / objective.label_scale ** 2)
         self.history = History(tuple(data.order_parameters))
@@ -82,8 +83,8 @@ class _Run:
         self.metrics = tf.function(self._metrics, autograph=False)
 
     # ---- losses -------------------------------------------------------------------------------
-    def _mu_loss(self, x, mu):
-        return tf.reduce_sum(tf.reduce_mean(tf.square(self.obj.mu_fn(x) - mu), axis=0) * self.inv_s2)
+    def _mu_loss(self, x, mu, w):
+        return tf.reduce_sum(tf.reduce_mean(w * tf.square(self.obj.mu_fn(x) - mu), axis=0) * self.inv_s2)
 
     def _value_loss(self):
         if self.obj.g_fn is None or self.gg.shape[0] == 0 or self.obj.value_weight == 0:
@@ -92,11 +93,12 @@ class _Run:
         return self.obj.value_weight * tf.reduce_mean(tf.square(r))
 
     def full_loss(self):
-        return self._mu_loss(self.xt, self.mut) + self._value_loss()
+        return self._mu_loss(self.xt, self.mut, self.wt) + self._value_loss()
 
     def _metrics(self):
-        mse = tf.reduce_mean(tf.square(self.obj.mu_fn(self.xv) - self.muv), axis=0)
-        return tf.reduce_sum(mse * self.inv_s2) + self._value_loss(), mse
+        sq = tf.square(self.obj.mu_fn(self.xv) - self.muv)
+        weighted = tf.reduce_sum(tf.reduce_mean(self.wv * sq, axis=0) * self.inv_s2)
+        return weighted + self._value_loss(), tf.reduce_mean(sq, axis=0)
 
     # ---- logging and stopping -----------------------------------------------------------------
     def record(self, phase: str, epoch: float, step: int, lr: float, train_loss: float) -> bool:
@@ -136,7 +138,8 @@ class _Run:
         def one_step(i, total, batches):
             idx = batches[i]
             with tf.GradientTape() as tape:
-                loss = self._mu_loss(tf.gather(self.xt, idx), tf.gather(self.mut, idx)) + self._value_loss()
+                loss = self._mu_loss(tf.gather(self.xt, idx), tf.gather(self.mut, idx), tf.gather(self.wt, idx)) \
+                    + self._value_loss()
             opt.apply_gradients(zip(tape.gradient(loss, self.vars), self.vars))
             return i + 1, total + loss, batches
 
@@ -182,7 +185,7 @@ class _Run:
         @tf.function(autograph=False)
         def loss_and_grad():
             with tf.GradientTape() as tape:
-                loss = self._mu_loss(self.xt, self.mut) + self._value_loss()
+                loss = self.full_loss()
             return loss, tf.concat([tf.reshape(g, [-1]) for g in tape.gradient(loss, self.vars)], 0)
 
         def assign(flat):

@@ -121,3 +121,34 @@ def test_example_input_is_valid():
 
     cfg = load(BSplineConfig, Path(__file__).resolve().parents[2] / "inputs" / "bspline_b2.yaml")
     assert cfg.degree == 3 and cfg.interior_knots[0] == 2
+
+
+def test_flagged_rows_excluded_and_standard_errors_weight_residuals(tmp_path):
+    """Corrupted rows are harmless when flagged (excluded) or given huge standard errors."""
+    x = sample_b2(3000, seed=5)
+    table = derivative_table(landau_b2, x)
+    bad = np.zeros(len(x), bool)
+    bad[::20] = True
+    table.columns["mu_c"][bad] += 1.0
+    table.columns["flag_split"] = bad.astype(float)
+    table.columns["se_mu_c"] = np.where(bad, 1e4, 1e-3)
+    table.columns["se_mu_eta"] = np.where(bad, 1e4, 1e-3)
+    mutable.write(table, tmp_path / "mu.csv")
+    xt = sample_b2(300, seed=6)
+    errors = {}
+    for name, extra in (("plain", {}), ("flags", {"exclude_flags": ["flag_split"]}),
+                        ("se", {"weight_by_standard_errors": True})):
+        cfg = build(BSplineConfig, {"data": {"path": str(tmp_path / "mu.csv"), **extra}, "interior_knots": [3]})
+        result = run(cfg, write=False)
+        errors[name] = np.abs(result["model"].evaluate(xt, 1)[1] - landau_b2(xt, 1)[1]).max()
+        if name == "flags":
+            assert result["model"].provenance["excluded_flagged_rows"] == bad.sum()
+    assert errors["plain"] > 1e-2 and errors["flags"] < 1e-5 and errors["se"] < 1e-5, errors  # ridge 1e-8: ~1e-6
+    del table.columns["se_mu_eta"]
+    mutable.write(table, tmp_path / "mu.csv")
+    cfg = build(BSplineConfig, {"data": {"path": str(tmp_path / "mu.csv"), "weight_by_standard_errors": True}})
+    with pytest.raises(ConfigError, match="se_mu_c, se_mu_eta"):
+        run(cfg, write=False)
+    cfg = build(BSplineConfig, {"data": {"path": str(tmp_path / "mu.csv"), "exclude_flags": ["flag_nope"]}})
+    with pytest.raises(ConfigError, match="exclude_flags"):
+        run(cfg, write=False)

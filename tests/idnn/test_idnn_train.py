@@ -110,6 +110,9 @@ def test_config_errors_name_the_key(tmp_path):
         train(_cfg(path, tmp_path, loss={"anchors": [{"x": [0.5], "g": 0.0}]}, training={"threads": 1}), write=False)
     with pytest.raises(ConfigError, match=r"training\.optimizer"):
         _cfg(path, tmp_path, training={"optimizer": "lbfgs"})
+    with pytest.raises(ConfigError, match=r"data\.weight_by_standard_errors.*se_mu_c"):
+        train(build(TrainConfig, {"data": {"path": str(path), "weight_by_standard_errors": True},
+                                  "training": {"threads": 1}}), write=False)
     two = derivative_table(landau_b2, sample_b2(20, 1))
     two.columns["T"][:10] = 2.0
     mutable.write(two, tmp_path / "two.csv")
