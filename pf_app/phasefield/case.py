@@ -151,12 +151,16 @@ class TimeConfig:
 
 @dataclass(frozen=True)
 class SolverConfig:
-    """Newton (PETSc SNES) tolerances on the residual norm and PETSc options for the linear solve."""
+    """Newton (PETSc SNES) tolerances on the residual norm, reuse of the LU factorization, and PETSc
+    options for the linear solve (they win over the defaults)."""
 
     rtol: float = bounded(1.0e-9, gt=0)
     atol: float = bounded(1.0e-12, gt=0)
     max_it: int = bounded(25, ge=1)
-    petsc_options: dict[str, str | float | int | bool] = field(default_factory=dict)
+    reuse_factorization: int = bounded(10, ge=0, doc="Newton iterations between LU factorizations "
+                                       "(0: every iteration, direct solve; k > 0: GMRES preconditioned by the "
+                                       "last factorization, refactored every k iterations across time steps)")
+    petsc_options: dict[str, bool | int | float | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,9 @@ class NewtonSolver:
         prefix = f"pf{next(_prefixes)}_"
         snes.setOptionsPrefix(prefix)
         opts = PETSc.Options()
-        for k, v in {**DEFAULT_PETSC_OPTIONS, **cfg.petsc_options}.items():
+        for k, v in {**DEFAULT_PETSC_OPTIONS, **_reuse_options(cfg.reuse_factorization), **cfg.petsc_options}.items():
             opts[prefix + k] = v
+        self.lag = cfg.reuse_factorization
         snes.setFunction(self._residual, self.r)
         snes.setJacobian(self._jacobian, self.Jr)
         snes.setTolerances(rtol=cfg.rtol, atol=cfg.atol, stol=0.0, max_it=max_it)
@@ -107,9 +108,32 @@ class NewtonSolver:
         """Newton from the current content of ``model.u``; returns (converged, iterations).
 
         On return ``model.u`` holds the final iterate (prolonged onto all dofs)."""
+        converged, its = self._solve_once()
+        if not converged and self.lag:
+            # the stale factorization may be the culprit: refactor now, then lag again
+            self._set_lag(-2)
+            converged, more = self._solve_once()
+            its += more
+            self._set_lag(self.lag)
+        return converged, its
+
+    def _set_lag(self, lag: int) -> None:
+        """-2: rebuild the preconditioner at the next iteration; k > 0: every k iterations."""
+        PETSc.Options()[self.snes.getOptionsPrefix() + "snes_lag_preconditioner"] = lag
+        self.snes.setFromOptions()
+
+    def _solve_once(self) -> tuple[bool, int]:
         self.set_initial_guess(self.model.u)
         self._loaded = None
         self.snes.solve(None, self.x)
         self._load_state(self.x)
         converged = self.snes.getConvergedReason() > 0 and bool(np.all(np.isfinite(self.model.u.x.array)))
         return converged, self.snes.getIterationNumber()
+
+
+def _reuse_options(lag: int) -> dict:
+    """PETSc options for Newton-Krylov with an LU preconditioner rebuilt every ``lag`` iterations."""
+    if not lag:
+        return {}
+    return {"ksp_type": "gmres", "ksp_rtol": 1e-10, "ksp_atol": 1e-14, "ksp_max_it": 60,
+            "ksp_gmres_restart": 60, "snes_lag_preconditioner": lag, "snes_lag_preconditioner_persists": True}

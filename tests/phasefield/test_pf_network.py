@@ -86,7 +86,7 @@ def test_bspline_free_energy_runs_like_the_polynomial_it_represents(tmp_path):
     x = np.column_stack([c, eta])
     _, mu = poly.numpy(x, 1)
     kc, kv = clamped_uniform_knots(0, math.sqrt(2), 3, 3), clamped_uniform_knots(0, 0.5, 2, 3)
-    spline = BSplineFreeEnergy(kc, kv, fit(kc, kv, 3, x, mu, (1.0, 1.0), 0.0), 3)
+    spline = BSplineFreeEnergy(kc, kv, fit(kc, kv, 3, x, mu, np.ones_like(mu), 0.0), 3)
     g0 = poly.numpy(np.array([[0.5, 0.1]]), 0)[0] - spline.evaluate(np.array([[0.5, 0.1]]), 0)[0]
     spline.coefficients = spline.coefficients + g0  # fix the free constant (partition of unity)
     np.testing.assert_allclose(spline.evaluate(x, 0), poly.numpy(x, 0), atol=1e-10)
