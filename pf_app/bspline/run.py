@@ -15,14 +15,11 @@ from pf_app.bspline.config import BSplineConfig
 from pf_app.bspline.fit import sweep
 from pf_app.config import ConfigError, to_dict
 from pf_app.idnn.data import load_fit_data
-from pf_app.io import atomic_path, write_text_atomic
+from pf_app.idnn.train import write_rows
 
 
 def plot_sweep(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from pf_app.idnn.plots import plt, save_figure
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     n = [r["interior_knots"] for r in rows]
@@ -33,9 +30,7 @@ def plot_sweep(rows: list[dict], path: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def run(cfg: BSplineConfig, write: bool = True, progress: bool = False) -> dict:
@@ -55,8 +50,6 @@ def run(cfg: BSplineConfig, write: bool = True, progress: bool = False) -> dict:
              "plot": out / f"{cfg.output.name}.sweep.png"}
     if write:
         model.save(paths["model"])
-        names = list(rows[0])
-        write_text_atomic(paths["sweep"], "\n".join([",".join(names)] +
-                                                     [",".join(str(r[n]) for n in names) for r in rows]) + "\n")
+        write_rows(rows, paths["sweep"])
         plot_sweep(rows, paths["plot"])
     return {"model": model, "rows": rows, "best": best, "paths": paths}

@@ -18,7 +18,8 @@ from pf_app.io import atomic_path  # noqa: E402
 _PHASES = (("epochs", "epoch", "epoch"), ("lbfgs", "step", "L-BFGS iteration"))
 
 
-def _save(fig, path: Path) -> None:
+def save_figure(fig, path: Path) -> None:
+    """Write ``fig`` atomically (PNG from the suffix) and close it."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120)
     plt.close(fig)
@@ -53,7 +54,7 @@ def learning_curve(history, path: str | Path) -> None:
     panels[0][0].legend(fontsize=7)
     fig.suptitle(f"learning curve (stopped: {history.stopped_by})")
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))
 
 
 def comparison(curves: dict[str, list], path: str | Path) -> None:
@@ -67,4 +68,4 @@ def comparison(curves: dict[str, list], path: str | Path) -> None:
                             label=f"{label} ({len(histories)} seeds)" if i == 0 else None)
     panels[0][0].legend()
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))

@@ -99,9 +99,10 @@ def final_errors(weights: IDNNWeights, data: FitData) -> dict:
     return out
 
 
-def write_log(history, path: Path) -> None:
-    names = list(history.rows[0])
-    lines = [",".join(names)] + [",".join(str(r[n]) for n in names) for r in history.rows]
+def write_rows(rows: list[dict], path: Path) -> None:
+    """A CSV table of rows with the same keys (the training log, the B-spline sweep)."""
+    names = list(rows[0])
+    lines = [",".join(names)] + [",".join(str(r[n]) for n in names) for r in rows]
     write_text_atomic(path, "\n".join(lines) + "\n")
 
 
@@ -150,6 +151,6 @@ def train(cfg: TrainConfig, progress: bool = True, write: bool = True) -> TrainR
              "plot": out / f"{cfg.output.name}.learning.png"}
     if write:
         weights.save(paths["weights"])
-        write_log(history, paths["log"])
+        write_rows(history.rows, paths["log"])
         learning_curve(history, paths["plot"])
     return TrainResult(weights, history, paths)
