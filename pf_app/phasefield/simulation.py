@@ -151,8 +151,11 @@ class Simulation:
                 output.save_checkpoint(self._checkpoint_state())
             bar.update(s.t, step=s.step, dt=dt, newton=its, energy=row["energy"])
         output.save_checkpoint(self._checkpoint_state())
-        if self.cfg.output.fields_every and s.step % self.cfg.output.fields_every:
+        out = self.cfg.output
+        if out.fields_every and s.step % out.fields_every:
             output.write_fields(s.t)  # always keep the final state
+        if out.png_every and s.step % out.png_every:
+            output.snapshot(s.step, s.t)
         bar.update(s.t, force=True, step=s.step, dt=s.dt_prev or s.dt)
         m.u.x.array[:] = m.u_n.x.array
         return RunSummary(s.step - first_step, s.t, total_its, rejected, time.perf_counter() - wall0,

@@ -74,7 +74,7 @@ def test_outputs_png_vtx_config_and_progress(tmp_path, capsys):
                       output={"fields_every": 2, "png_every": 4, "checkpoint_every": 2, "progress_seconds": 1000})
     case, _ = run_case(path)
     pngs = sorted((case.output_dir / "snapshots").glob("eta_*.png"))
-    assert [p.name for p in pngs] == ["eta_000000.png", "eta_000004.png"]
+    assert [p.name for p in pngs] == ["eta_000000.png", "eta_000004.png"]  # every 4 steps, and the end (4)
     img = np.asarray(Image.open(pngs[-1]).convert("L"), float)
     assert img.std() > 10  # a coloured field, not an empty frame
     assert (case.output_dir / "fields.bp").is_dir() and (case.output_dir / "config.yaml").is_file()
