@@ -58,15 +58,36 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
-def load(cls: type, path: str | Path, overrides: dict | None = None):
-    """Load ``path`` into dataclass ``cls``; ``overrides`` (dotted keys) win over the file."""
-    data = load_yaml(path)
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict:
+    """``--set KEY=VALUE`` strings as {dotted key: YAML-parsed value}."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("--set", item, "KEY=VALUE with a dotted key, e.g. time.t_end=10")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError("--set", key.strip(), "a YAML value", value) from None
+    return out
+
+
+def apply_overrides(data: dict, overrides: dict | None) -> dict:
+    """Set dotted keys in a loaded mapping (creating intermediate mappings)."""
     for dotted, value in (overrides or {}).items():
         node = data
         *parents, leaf = dotted.split(".")
         for p in parents:
             node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError("--set", dotted, f"{p} to be a mapping")
         node[leaf] = value
+    return data
+
+
+def load(cls: type, path: str | Path, overrides: dict | None = None):
+    """Load ``path`` into dataclass ``cls``; ``overrides`` (dotted keys) win over the file."""
+    data = apply_overrides(load_yaml(path), overrides)
     return build(cls, data, file=path, base_dir=Path(path).parent)
 
 

@@ -18,21 +18,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def parse_overrides(items: list[str]) -> dict:
-    import yaml
-
-    from pf_app.config import ConfigError
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError("--set", item, "KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
+    from pf_app.config import parse_overrides
     from pf_app.montecarlo.campaign import finish_outputs, run_campaign
     from pf_app.montecarlo.config import load_campaign
 

@@ -9,14 +9,11 @@ See ``docs/phasefield.md`` for every key.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
-from pf_app.config import ConfigError, bounded, build, load_yaml
+from pf_app.config import bounded, load, parse_overrides
 from pf_app.freeenergy.base import FreeEnergyConfig
 
 SQRT2 = 2.0 ** 0.5
@@ -236,27 +233,10 @@ class Case:
 
 def load_case(path: str | Path, overrides: list[str] | tuple[str, ...] = (), output: str | None = None) -> Case:
     """Read and validate a case; ``overrides`` are ``dotted.key=YAML`` strings from ``--set``."""
-    path = Path(path)
-    data = load_yaml(path)
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise ConfigError("--set", item, "KEY=VALUE with a dotted key, e.g. time.t_end=10")
-        node = data
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise ConfigError("--set", key, f"{p} to be a mapping")
-        node[leaf] = yaml.safe_load(text)
-    cfg = build(CaseConfig, data, file=path, base_dir=path.parent)
-    out = Path(output) if output else (cfg.output.directory or Path("results") / cfg.name)
     from pf_app.freeenergy.base import build_free_energy
 
+    path = Path(path)
+    cfg = load(CaseConfig, path, parse_overrides(overrides))
+    out = Path(output) if output else (cfg.output.directory or Path("results") / cfg.name)
     build_free_energy(cfg.free_energy, cfg.variables, file=path)  # validate model files now, not deep in UFL
     return Case(cfg, path, out)
-
-
-def with_changes(case: Case, **sections) -> Case:
-    """A copy of the case with whole config sections replaced (tests and benchmarks)."""
-    return dataclasses.replace(case, config=dataclasses.replace(case.config, **sections))

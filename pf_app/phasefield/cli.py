@@ -17,8 +17,6 @@ def register(sub) -> None:
 def run(args) -> int:
     import sys
 
-    import dolfinx_solver  # noqa: F401  (must precede dolfinx / petsc4py)
-
     from pf_app.phasefield.case import load_case
     from pf_app.phasefield.simulation import StepSizeTooSmall, simulate
 

@@ -134,6 +134,9 @@ class RunOutput:
 
 def _render(parts, name: str, path: Path, t: float) -> None:
     import pyvista
+    from vtkmodules.vtkCommonCore import vtkLogger
+
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)  # no "bad X server" noise: VTK falls back headless
 
     pyvista.OFF_SCREEN = True
     cells, types, points, values, offset = [], [], [], [], 0

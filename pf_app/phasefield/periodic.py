@@ -77,7 +77,6 @@ class PeriodicMap:
         assert np.all(node_map >= 0)
 
         self.bs, self.n_owned, self.comm = bs, n_owned, comm
-        self.node_map = node_map
         self.P = self._matrix(imap, bs, node_map[:n_owned], n_red_owned, n_red_global)
         ones = self.P.createVecLeft()
         ones.set(1.0)
