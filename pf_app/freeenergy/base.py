@@ -41,7 +41,7 @@ class FreeEnergyConfig:
     (c - c_ref, eta_1, ...)), idnn (``path`` to pf_app.idnn JSON), mechanochem (``path`` to a folder of
     mechanoChemIGA weight files), bspline (``path`` to pf_app.bspline JSON).  ``scale`` multiplies g
     (unit conversion).  ``evaluation``: symbolic (UFL), quadrature (numpy twin at quadrature points,
-    exact Hessian in the Jacobian) or auto (quadrature for networks and splines)."""
+    exact Hessian in the Jacobian) or auto (symbolic where UFL exists, i.e. all but splines)."""
 
     kind: Literal["formula", "landau", "idnn", "mechanochem", "bspline"]
     formula: str | None = None
@@ -136,7 +136,10 @@ def build_free_energy(cfg: FreeEnergyConfig, variables: tuple[str, ...], file=No
 
 
 def use_quadrature(cfg: FreeEnergyConfig, fe: FreeEnergy) -> bool:
-    """Whether the solver evaluates g's derivatives at quadrature points (numpy) or in UFL."""
+    """Whether the solver evaluates g's derivatives at quadrature points (numpy) or in UFL.
+
+    ``auto``: UFL whenever it exists (compiled per quadrature point, measured cheaper than the
+    compiled numpy-side kernel for networks), quadrature points for splines."""
     if cfg.evaluation == "auto":
-        return cfg.kind in ("idnn", "mechanochem", "bspline") or not fe.symbolic
+        return not fe.symbolic
     return cfg.evaluation == "quadrature"

@@ -14,14 +14,15 @@ from pf_app.idnn.weights import IDNNWeights
 
 
 def _ufl_activation(name: str, s):
-    """(value, derivative) of an activation as UFL."""
+    """(value, derivative) of an activation as UFL, sharing one exponential e = exp(s):
+    softplus = ln(1 + e), its derivative the logistic e / (1 + e).  Form compilers evaluate each
+    distinct sub-expression once per quadrature point, so a unit costs one exp (and one log)."""
     import ufl
 
-    if name == "softplus":
-        return ufl.ln(1.0 + ufl.exp(s)), 1.0 / (1.0 + ufl.exp(-s))
-    if name == "logistic":
-        p = 1.0 / (1.0 + ufl.exp(-s))
-        return p, p * (1.0 - p)
+    if name in ("softplus", "logistic"):
+        e = ufl.exp(s)
+        p = e / (1.0 + e)
+        return (ufl.ln(1.0 + e), p) if name == "softplus" else (p, p * (1.0 - p))
     if name == "tanh":
         t = ufl.tanh(s)
         return t, 1.0 - t * t
