@@ -11,6 +11,11 @@ the model (pf_app.montecarlo.meanfield; good at the dilute edges where mu_c is l
 kappa_eta = eta_t (no eta guess: mean field overestimates the order (kT_c^MF = 8 V_1 vs 6.354 V_1)
 and pulled a first trial's points below their targets into the split region; without a guess a point
 drifts toward the nearest well, where the box stays homogeneous).
+Second campaign (inputs/mc_b2_hole_L6.yaml): below T_c an L = 12 box aimed between the wells splits
+into antiphase domains (flag_split = 1), leaving a hole in the middle of the domain.  1,600 Sobol
+targets in c in [0.45, 0.97], eta in [0, 0.62] are sampled in L = 6 boxes (432 sites), too small to
+hold a pair of antiphase boundaries at this temperature, so they stay homogeneous: g coarse-grained
+over 6 conventional cells (1.7 nm for a = 2.9 A), the scale a phase-field free energy stands for.
 Run from the repository root:  .venv/bin/python data/b2/make_campaign.py
 """
 
@@ -27,6 +32,7 @@ from pf_app.montecarlo.targets import from_fractions, physical_points
 
 V1, KT, PHI = 0.02, 0.09, (0.06, 0.12)  # eV: V_1, kT, (phi_c, phi_eta)
 N_WIDE, N_DENSE, N_BAND = 5000, 2800, 2400
+N_HOLE = 1600
 ROOT = Path(__file__).resolve().parents[2]
 
 HEADER = f"""\
@@ -68,6 +74,18 @@ run:
 """
 
 
+HOLE_HEADER = HEADER.replace("umbrella campaign (issue 6)", "hole-filling umbrella campaign (issue 6), L = 6 boxes").replace(
+    "mc_b2_campaign.yaml > results/mc_b2.log", "mc_b2_hole_L6.yaml > results/mc_b2_L6.log").replace(
+    f"{N_WIDE + N_DENSE + N_BAND} bias centres", f"{N_HOLE} bias centres").replace(
+    "supercell: [12, 12, 12]      # M = 3456 sites; 64 blocks of 3^3 cells for the homogeneity flag",
+    "supercell: [6, 6, 6]         # M = 432 sites: too small to split into antiphase domains; 27 blocks of 2^3")
+HOLE_FOOTER = FOOTER.replace("se_target: 1.5e-4          # eV per site = 7.5e-3 V_1",
+                             "se_target: 3.0e-4          # eV per site = 1.5e-2 V_1").replace(
+    "max_sweeps: 1500           # split boxes (discarded anyway, slow: domain walls) stop here",
+    "max_sweeps: 8000").replace("block: 3", "block: 2").replace("data/b2/b2_mu.csv", "data/b2/b2_mu_L6.csv").replace(
+    "workers: 2", "workers: 1")
+
+
 def band_targets(n: int, seed: int = 13) -> np.ndarray:
     """n Sobol points of x1 in [0.5, 0.99], x2 in [0.01, 0.5] with x1 > 0.88 or x2 < 0.12, as (c, eta)."""
     with warnings.catch_warnings():
@@ -91,8 +109,21 @@ def bias_centres(t: np.ndarray) -> np.ndarray:
     return np.column_stack([t[:, 0] + mu_c / (2 * PHI[0]), t[:, 1]])
 
 
+def hole_targets(n: int = N_HOLE, seed: int = 14) -> np.ndarray:
+    """n Sobol points of c in [0.45, 0.97], eta in [0, 0.62], at least 0.02 inside the physical domain."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        u = qmc.Sobol(d=2, scramble=True, seed=seed).random(4 * n)
+    c, eta = 0.45 + 0.52 * u[:, 0], 0.62 * u[:, 1]
+    keep = np.flatnonzero(eta <= np.minimum(c, np.sqrt(2) - c) - 0.02)[:n]
+    return np.column_stack([c[keep], eta[keep]])
+
+
+def write(path: Path, header: str, kappa: np.ndarray, footer: str) -> None:
+    path.write_text(header + "".join(f"      - [{c:.6f}, {e:.6f}]\n" for c, e in kappa) + footer)
+    print(f"{path}: {len(kappa)} bias centres")
+
+
 if __name__ == "__main__":
-    kappa = bias_centres(targets())
-    out = ROOT / "inputs" / "mc_b2_campaign.yaml"
-    out.write_text(HEADER + "".join(f"      - [{c:.6f}, {e:.6f}]\n" for c, e in kappa) + FOOTER)
-    print(f"{out}: {len(kappa)} bias centres")
+    write(ROOT / "inputs" / "mc_b2_campaign.yaml", HEADER, bias_centres(targets()), FOOTER)
+    write(ROOT / "inputs" / "mc_b2_hole_L6.yaml", HOLE_HEADER, bias_centres(hole_targets()), HOLE_FOOTER)
