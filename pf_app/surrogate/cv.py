@@ -66,6 +66,7 @@ def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str
     """Results of every fold (sorted by fold) plus ``wall_seconds``; ``workers == 1`` runs in-process."""
     fold_ids = tuple(range(len(folds))) if fold_ids is None else tuple(fold_ids)
     bar = Progress("cross-validation", len(fold_ids), unit="fold", every_s=0, enabled=progress)
+    bar.update(0)  # the rate (and ETA) counts from the start
     t0 = time.perf_counter()
     results = []
     if workers == 1:
