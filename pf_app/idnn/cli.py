@@ -6,26 +6,9 @@ the comparison figure and summary (:mod:`pf_app.idnn.compare`).
 
 from __future__ import annotations
 
-import yaml
-
-
-def parse_overrides(pairs: list[str]) -> dict:
-    """``["a.b=1", "c=[1, 2]"]`` -> ``{"a.b": 1, "c": [1, 2]}`` (values in YAML syntax)."""
-    from pf_app.config import ConfigError
-
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError("--set", pair, "KEY=VALUE")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ConfigError("--set", key, "a YAML value", value) from None
-    return out
-
 
 def add_common_arguments(p) -> None:
+    """--set, --output, --quiet (shared with ``pf_app bspline``)."""
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set training.epochs=50 (YAML syntax for VALUE)")
     p.add_argument("--output", help="output folder (default: the config's output.directory)")
@@ -42,7 +25,7 @@ def register(sub) -> None:
 
 
 def load_config(cls, args):
-    from pf_app.config import load
+    from pf_app.config import load, parse_overrides
 
     overrides = parse_overrides(args.set)
     if args.output:
