@@ -1,0 +1,41 @@
+"""Write the shipped table data/b2/b2_mu.csv from the two raw campaign tables (results/mc_b2/).
+
+Both campaigns (inputs/mc_b2_campaign.yaml, L = 12; inputs/mc_b2_hole_L6.yaml, L = 6) write the full
+pf_app.mutable table with every diagnostic column in 17 digits (~5 MB).  The shipped table keeps every
+row of both, a column ``L`` (supercell edge in conventional cells), the columns a fit or a check needs,
+and 8 significant digits (the standard errors are >= 1e-4 relative to |mu| <= 0.5 eV).
+Run from the repository root after both campaigns:  .venv/bin/python data/b2/merge_tables.py
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from pf_app import mutable
+
+ROOT = Path(__file__).resolve().parents[2]
+RAW = {12: ROOT / "results" / "mc_b2" / "b2_mu_L12.csv", 6: ROOT / "results" / "mc_b2" / "b2_mu_L6.csv"}
+KEEP = ["point_id", "L", "T", "c", "eta", "mu_c", "mu_eta", "se_mu_c", "se_mu_eta", "kappa_c", "kappa_eta",
+        "phi_c", "phi_eta", "energy", "tau_c", "tau_eta", "n_sweeps", "acceptance", "seconds",
+        "bimodality_c", "excess_var_c", "bimodality_eta", "excess_var_eta", "flag_unconverged", "flag_split"]
+
+
+def merged() -> mutable.MuTable:
+    tables = {L: mutable.read(p) for L, p in RAW.items()}
+    cols = {}
+    for name in KEEP:
+        parts = [np.full(len(t), float(L)) if name == "L" else t.columns[name] for L, t in tables.items()]
+        cols[name] = np.array([float(f"{v:.8g}") for v in np.concatenate(parts)])
+    first = tables[12].meta
+    meta = {k: first[k] for k in ("energy_unit", "per_site", "convention", "ensemble") if k in first}
+    meta["campaign"] = "; ".join(f"L={L}: {t.meta.get('campaign')}" for L, t in tables.items())
+    meta["provenance"] = ("pf_app mc inputs/mc_b2_campaign.yaml (L=12) + inputs/mc_b2_hole_L6.yaml (L=6), merged by "
+                          "data/b2/merge_tables.py; see data/b2/PROVENANCE.md")
+    return mutable.MuTable(("c", "eta"), cols, meta)
+
+
+if __name__ == "__main__":
+    table = merged()
+    out = ROOT / "data" / "b2" / "b2_mu.csv"
+    mutable.write(table, out)
+    print(f"{out}: {len(table)} rows, {out.stat().st_size / 1e6:.1f} MB")
