@@ -12,6 +12,7 @@ where ``fail(key, expected, got)`` raises the same error with the right key pref
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from pathlib import Path
@@ -56,6 +57,17 @@ def load_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(path, "<top>", "a mapping of keys to values", type(data).__name__)
     return data
+
+
+def load_json(path: str | Path, expected: str) -> dict:
+    """Read a JSON model file; a missing file or a syntax error is a :class:`ConfigError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, "<file>", expected, str(path))
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, f"line {exc.lineno}", "valid JSON", exc.msg) from None
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> dict:

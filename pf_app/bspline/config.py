@@ -6,18 +6,10 @@ Keys are listed in ``docs/idnn.md``; example ``inputs/bspline_b2.yaml``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from pf_app.config import bounded
-from pf_app.idnn.config import DataConfig
-
-
-@dataclass(frozen=True)
-class BSplineOutput:
-    directory: Path = Path("models")
-    name: str = "bspline"  # files <directory>/<name>.bspline.json, .sweep.csv, .sweep.png
-    energy_unit: str | None = None  # default: the table's energy_unit
+from pf_app.idnn.config import DataConfig, OutputConfig
 
 
 @dataclass(frozen=True)
@@ -31,7 +23,7 @@ class BSplineConfig:
     label_scaling: Literal["common", "per_component"] = "common"  # as the IDNN's scaling.labels
     weights: dict[str, float] = field(default_factory=dict)  # per order parameter c, eta (default 1)
     seed: int = 0  # train/validation split
-    output: BSplineOutput = field(default_factory=BSplineOutput)
+    output: OutputConfig = field(default_factory=lambda: OutputConfig(name="bspline"))
 
     def check(self, fail):
         if not self.interior_knots or any(n < 0 for n in self.interior_knots):

@@ -17,14 +17,13 @@ Format ``pf_app.bspline`` version 1::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import BSpline
 
-from pf_app.config import ConfigError
+from pf_app.config import ConfigError, load_json
 from pf_app.io import write_json_atomic
 
 FORMAT, VERSION = "pf_app.bspline", 1
@@ -122,11 +121,4 @@ def from_json(data: dict, file: str | Path = "<bspline>") -> BSplineFreeEnergy:
 
 
 def load(path: str | Path) -> BSplineFreeEnergy:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(path, "<file>", "an existing B-spline model file (pf_app.bspline JSON)", str(path))
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(path, f"line {exc.lineno}", "valid JSON", exc.msg) from None
-    return from_json(data, path)
+    return from_json(load_json(path, "an existing B-spline model file (pf_app.bspline JSON)"), path)

@@ -95,8 +95,11 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
+    """Model files <directory>/<name>.idnn.json (.log.csv, .learning.png) or <name>.bspline.json
+    (.sweep.csv, .sweep.png)."""
+
     directory: Path = Path("models")
-    name: str = "idnn"  # files <directory>/<name>.idnn.json, .log.csv, .learning.png
+    name: str = "idnn"
     energy_unit: str | None = None  # default: the table's energy_unit
 
 

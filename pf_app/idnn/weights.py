@@ -18,13 +18,12 @@ A layer maps a (rows x n_in) to a @ W + b with W of shape (n_in x n_out), then t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from pf_app.config import ConfigError
+from pf_app.config import ConfigError, load_json
 from pf_app.io import write_json_atomic
 
 FORMAT, VERSION = "pf_app.idnn", 1
@@ -222,11 +221,4 @@ def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
 
 
 def load(path: str | Path) -> IDNNWeights:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(path, "<file>", "an existing IDNN weights file (pf_app.idnn JSON)", str(path))
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(path, f"line {exc.lineno}", "valid JSON", exc.msg) from None
-    return from_json(data, path)
+    return from_json(load_json(path, "an existing IDNN weights file (pf_app.idnn JSON)"), path)

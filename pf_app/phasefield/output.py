@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from mpi4py import MPI
 from scipy.spatial import cKDTree
 
 import dolfinx
