@@ -66,7 +66,7 @@ sampling:
 homogeneity:
   block: 3
 output:
-  table: data/b2/b2_mu.csv
+  table: results/mc_b2/b2_mu_L12.csv   # raw; data/b2/merge_tables.py writes the shipped data/b2/b2_mu.csv
 run:
   backend: auto
   workers: 2
@@ -82,7 +82,7 @@ HOLE_HEADER = HEADER.replace("umbrella campaign (issue 6)", "hole-filling umbrel
 HOLE_FOOTER = FOOTER.replace("se_target: 1.5e-4          # eV per site = 7.5e-3 V_1",
                              "se_target: 3.0e-4          # eV per site = 1.5e-2 V_1").replace(
     "max_sweeps: 1500           # split boxes (discarded anyway, slow: domain walls) stop here",
-    "max_sweeps: 8000").replace("block: 3", "block: 2").replace("data/b2/b2_mu.csv", "data/b2/b2_mu_L6.csv").replace(
+    "max_sweeps: 8000").replace("block: 3", "block: 2").replace("b2_mu_L12.csv", "b2_mu_L6.csv").replace(
     "workers: 2", "workers: 1")
 
 
