@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: env
-	$(VENV)/bin/mpirun -n 2 $(PY) -m pf_app run inputs/demo.yaml
+	$(VENV)/bin/mpirun -n 2 $(PY) -m pf_app run inputs/b2_demo.yaml
 
 test: env
 	$(PY) -m pytest -q

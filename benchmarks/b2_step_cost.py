@@ -1,0 +1,64 @@
+"""Phase-field cost per time step at 200 x 200 (2 x 2 periodic box) with OUR B2 IDNN (models/b2_idnn.json,
+from Monte Carlo) against a Landau polynomial of the same shape (goal: ratio <= 1.1), on 1 and 2 ranks.
+
+The polynomial matches our IDNN at c = 1/sqrt2: g = a (c - 1/sqrt2)^2 + b eta^2 + d eta^4 with
+a = g_cc/2, b = g_eta,eta/2 at the disordered state and d = -b / (2 eta_w^2) (well at eta_w), all read
+from the IDNN, so both runs solve the same physics from the same start with dt = 1 fixed.  Uses the
+runner of benchmarks/pf_step_cost.py (first step, with form compilation, excluded).
+
+    .venv/bin/python benchmarks/b2_step_cost.py [--cells 200] [--steps 8]      (run on a quiet machine)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pf_step_cost import emit, run  # noqa: E402
+
+from pf_app.idnn.weights import load  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL = REPO / "models" / "b2_idnn.json"
+
+
+def matching_polynomial(path: Path) -> str:
+    s = 1 / math.sqrt(2)
+    fe = load(path)
+    h = fe.evaluate(np.array([[s, 0.0]]), 2)[2][0]
+    eta = np.linspace(0, s, 2001)
+    eta_w = eta[np.argmin(fe.evaluate(np.column_stack([np.full_like(eta, s), eta]), 0))]
+    a, b = h[0, 0] / 2, h[1, 1] / 2
+    d = -b / (2 * eta_w ** 2)
+    return (f"{{kind: landau, c_ref: {s!r}, terms: [{{coef: {a:.6g}, powers: [2, 0]}}, "
+            f"{{coef: {b:.6g}, powers: [0, 2]}}, {{coef: {d:.6g}, powers: [0, 4]}}]}}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cells", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=8)
+    args = ap.parse_args()
+    energies = {"polynomial": matching_polynomial(MODEL), "b2_idnn": f"{{kind: idnn, path: {MODEL}}}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        res = {(fe, n): run(spec, n, args.cells, args.steps, Path(tmp) / f"{fe}_{n}")
+               for fe, spec in energies.items() for n in (1, 2)}
+    for n in (1, 2):
+        base = res[("polynomial", n)]
+        emit(f"b2_s_per_step_polynomial_{n}rank", base["s_per_step"], "s")
+        emit(f"b2_s_per_step_idnn_{n}rank", res[("b2_idnn", n)]["s_per_step"], "s", base["s_per_step"])
+        emit(f"b2_newton_per_step_idnn_{n}rank", res[("b2_idnn", n)]["newton_per_step"], "iterations",
+             base["newton_per_step"])
+    for fe in energies:
+        emit(f"b2_speedup_2_vs_1_rank_{fe}", res[(fe, 1)]["s_per_step"] / res[(fe, 2)]["s_per_step"], "x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
