@@ -1,7 +1,7 @@
 """Cross-validation speed-up with 2 worker processes (process pool) over 1 (in-process).
 
 CuAu LSMS data (from ../shared), at most 300 configurations per composition, 4 per-composition folds,
-methods E and ECM, 30 epochs, trunk 256-256: the same jobs run serially and then on 2 workers with
+methods E and ECM, 20 epochs, the default network (trunk 512-512): the same jobs run serially and then on 2 workers with
 1 TensorFlow thread each.  Baseline: the ideal speed-up 2; ratio = parallel efficiency.
 Worker start-up (a TensorFlow import per process) is included, as a user would see it.
 Run: .venv/bin/python benchmarks/surrogate_cv_speedup.py
@@ -30,14 +30,13 @@ def main() -> None:
 
     os.chdir(REPO)
     cfg = load_config(REPO / "inputs/surrogate_cuau.yaml", {"data.max_per_composition": 300})
-    model = dataclasses.replace(cfg.model, hidden=(256, 256), task_width=256)
-    train = dataclasses.replace(cfg.train, epochs=30, threads=1)
+    train = dataclasses.replace(cfg.train, epochs=20, threads=1)
     data, _ = load_dataset(cfg.data, cfg.seed)
     problem = Problem.from_data(data)
     folds = kfold_per_composition(composition_groups(data), 4, np.random.default_rng(0))
     walls = {}
     for workers in (1, 2):
-        result = run_cross_validation(problem, folds, ("E", "ECM"), model, train, workers, progress=False)
+        result = run_cross_validation(problem, folds, ("E", "ECM"), cfg.model, train, workers, progress=False)
         walls[workers] = result["wall_seconds"]
         print(json.dumps({"name": f"surrogate_cv_wall_{workers}_workers", "value": round(walls[workers], 2),
                           "unit": "s", "baseline": round(walls[1], 2), "ratio": round(walls[workers] / walls[1], 3)}),

@@ -55,10 +55,14 @@ def build_model(method: str, n_sites: int, n_species: int, cfg: ModelConfig,
     return keras.Model(inputs, outputs, name=f"surrogate_{method}")
 
 
-def _dataset(codes, targets, perms, n_species, batch_size, shuffle, seed):
+def _dataset(codes, targets, perms, n_species, batch_size, shuffle, seed, threads):
     """tf.data pipeline: integer site codes -> one-hot, with a random site permutation per sample
-    (applied alike to per-site targets) when ``perms`` is given."""
-    ds = tf.data.Dataset.from_tensor_slices((codes.astype(np.int32), targets))
+    (applied alike to per-site targets) when ``perms`` is given.  Its thread pool is capped at
+    ``threads`` so that parallel CV workers do not oversubscribe the cores."""
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = threads
+    options.threading.max_intra_op_parallelism = 1
+    ds = tf.data.Dataset.from_tensor_slices((codes.astype(np.int32), targets)).with_options(options)
     if shuffle:
         ds = ds.shuffle(len(codes), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
@@ -100,8 +104,8 @@ def train_model(model: keras.Model, codes_train: np.ndarray, y_train: dict, code
     model.compile(optimizer=keras.optimizers.Adam(lr), loss={t: "mse" for t in tasks},
                   loss_weights={t: float(alpha.get(t, 1.0)) for t in tasks})
     train = _dataset(codes_train, {t: y_train[t] for t in tasks}, perms if cfg.augment else None,
-                     n_species, cfg.batch_size, True, cfg.seed)
-    val = _dataset(codes_val, {t: y_val[t] for t in tasks}, None, n_species, 4096, False, cfg.seed)
+                     n_species, cfg.batch_size, True, cfg.seed, cfg.threads)
+    val = _dataset(codes_val, {t: y_val[t] for t in tasks}, None, n_species, 4096, False, cfg.seed, cfg.threads)
     callbacks = [keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True)]
     if progress:
         callbacks.append(_ProgressCallback(Progress(label, cfg.epochs, unit="epoch", every_s=15)))
