@@ -6,6 +6,7 @@ if any(int(os.environ.get(v, "1")) > 1 for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SI
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from pf_app.cli import main  # noqa: E402
+if __name__ == "__main__":
+    from pf_app.cli import main
 
-raise SystemExit(main())
+    raise SystemExit(main())
