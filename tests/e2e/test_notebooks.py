@@ -9,9 +9,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+# the phase-field notebook runs two reduced cases itself (~1 min on 2 busy cores): slow
+PARAMS = [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if "phasefield" in p.stem else []) for p in NOTEBOOKS]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", PARAMS)
 def test_notebook_runs(path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
