@@ -16,9 +16,9 @@ from pf_app.idnn.weights import load as load_idnn
 
 REPO = Path(__file__).resolve().parents[2]
 S = 1 / math.sqrt(2)
-# The shipped IDNN's RMS errors over the 6,006 learned rows are 3.3e-3 eV (mu_c) and 6.1e-4 eV (mu_eta)
+# The shipped IDNN's RMS errors over the 6,006 learned rows are 3.9e-3 eV (mu_c) and 6.2e-4 eV (mu_eta)
 # (docs/b2.md); the tolerances are about 1.5 x those, so a clearly worse model fails.
-RMS_C, RMS_ETA = 5.0e-3, 9.0e-4
+RMS_C, RMS_ETA = 6.0e-3, 9.0e-4
 
 
 @pytest.fixture(scope="module")
