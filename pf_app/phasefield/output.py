@@ -23,6 +23,7 @@ from dolfinx import fem
 
 from pf_app.config import to_dict
 from pf_app.io import atomic_path, write_text_atomic
+from pf_app.phasefield.render import render_in_subprocess
 
 ENERGY_COLUMNS = ["step", "t", "dt", "energy", "mass", "newton_iterations", "wall_seconds"]
 
@@ -90,7 +91,7 @@ class RunOutput:
             topology = topology[: n_owned_cells * per_cell].reshape(n_owned_cells, per_cell)
             parts = self.comm.gather((topology[:, 1:], cell_types[:n_owned_cells], x, f.x.array.copy()), root=0)
             if self.root:
-                _render(parts, name, self.dir / "snapshots" / f"{name}_{step:06d}.png", t)
+                render_in_subprocess(parts, name, self.dir / "snapshots" / f"{name}_{step:06d}.png", t)
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def node_coordinates(self) -> np.ndarray:
@@ -130,29 +131,3 @@ class RunOutput:
             fn.x.scatter_forward()
         return yaml.safe_load(str(data["state"]))
 
-
-def _render(parts, name: str, path: Path, t: float) -> None:
-    import pyvista
-    from vtkmodules.vtkCommonCore import vtkLogger
-
-    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)  # no "bad X server" noise: VTK falls back headless
-
-    pyvista.OFF_SCREEN = True
-    cells, types, points, values, offset = [], [], [], [], 0
-    for topo, ctype, x, vals in parts:
-        cells.append(np.column_stack([np.full(len(topo), topo.shape[1]), topo + offset]).ravel())
-        types.append(ctype)
-        points.append(x)
-        values.append(vals[: len(x)])
-        offset += len(x)
-    grid = pyvista.UnstructuredGrid(np.concatenate(cells), np.concatenate(types), np.vstack(points))
-    grid.point_data[name] = np.concatenate(values)
-    plotter = pyvista.Plotter(off_screen=True, window_size=(800, 700))
-    cmap = "RdBu_r" if name != "c" else "viridis"
-    plotter.add_mesh(grid, scalars=name, cmap=cmap, show_scalar_bar=True,
-                     scalar_bar_args={"title": f"{name}  (t = {t:.4g})"})
-    plotter.view_xy() if np.ptp(grid.points[:, 2]) == 0 else plotter.view_isometric()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        plotter.screenshot(str(tmp))
-    plotter.close()

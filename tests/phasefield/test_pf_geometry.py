@@ -77,3 +77,15 @@ def test_outputs_png_vtx_config_and_progress(tmp_path, capsys):
     img = np.asarray(Image.open(pngs[-1]).convert("L"), float)
     assert img.std() > 10  # a coloured field, not an empty frame
     assert (case.output_dir / "fields.bp").is_dir() and (case.output_dir / "config.yaml").is_file()
+
+
+def test_a_failed_snapshot_warns_and_the_run_goes_on(tmp_path, capsys):
+    """Rendering runs in a child process: its failure (here an unwritable target) is a warning."""
+    from pf_app.phasefield.render import render_in_subprocess
+
+    tri = (np.array([[0, 1, 2]]), np.array([5], np.uint8), np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]), np.zeros(3))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert render_in_subprocess([tri], "eta", blocker / "eta.png", 0.0) is False
+    assert "not rendered" in capsys.readouterr().err
+    assert render_in_subprocess([tri], "eta", tmp_path / "ok.png", 0.0) and (tmp_path / "ok.png").stat().st_size > 0

@@ -1,0 +1,61 @@
+"""Off-screen PNG snapshots of a field, rendered with pyvista in a child process.
+
+Rendering runs in its own interpreter (``python -m pf_app.phasefield.render``) because VTK's
+headless OpenGL crashes (SIGSEGV) in a process that has loaded TensorFlow, and because a picture
+must never take a long simulation down with it: a failed render is reported and the run goes on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from pf_app.io import atomic_path
+
+
+def render_in_subprocess(parts, name: str, path: Path, t: float) -> bool:
+    """Render gathered (topology, cell types, points, values) pieces to ``path``; False on failure."""
+    cells, types, points, values, offset = [], [], [], [], 0
+    for topo, ctype, x, vals in parts:
+        cells.append(np.column_stack([np.full(len(topo), topo.shape[1]), topo + offset]).ravel())
+        types.append(ctype)
+        points.append(x)
+        values.append(vals[: len(x)])
+        offset += len(x)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "field.npz"
+        np.savez(data, cells=np.concatenate(cells), types=np.concatenate(types), points=np.vstack(points),
+                 values=np.concatenate(values))
+        out = subprocess.run([sys.executable, "-m", "pf_app.phasefield.render", str(data), str(path), name, repr(t)],
+                             capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        print(f"warning: snapshot {path} not rendered (exit {out.returncode}): {out.stderr.strip()[-300:]}",
+              file=sys.stderr, flush=True)
+    return out.returncode == 0
+
+
+def render(data: Path, path: Path, name: str, t: float) -> None:
+    import pyvista
+    from vtkmodules.vtkCommonCore import vtkLogger
+
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)  # no "bad X server" noise: VTK falls back headless
+    d = np.load(data)
+    grid = pyvista.UnstructuredGrid(d["cells"], d["types"], d["points"])
+    grid.point_data[name] = d["values"]
+    plotter = pyvista.Plotter(off_screen=True, window_size=(800, 700))
+    cmap = "RdBu_r" if name != "c" else "viridis"
+    plotter.add_mesh(grid, scalars=name, cmap=cmap, show_scalar_bar=True,
+                     scalar_bar_args={"title": f"{name}  (t = {t:.4g})"})
+    plotter.view_xy() if np.ptp(grid.points[:, 2]) == 0 else plotter.view_isometric()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        plotter.screenshot(str(tmp))
+    plotter.close()
+
+
+if __name__ == "__main__":
+    render(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
