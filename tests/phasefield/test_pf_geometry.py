@@ -81,7 +81,7 @@ def test_outputs_png_vtx_config_and_progress(tmp_path, capsys):
 
 def test_a_failed_snapshot_warns_and_the_run_goes_on(tmp_path, capsys):
     """Rendering runs in a child process: its failure (here an unwritable target) is a warning."""
-    from pf_app.phasefield.render import render_in_subprocess
+    from pf_app.viz.snapshot import render_in_subprocess
 
     tri = (np.array([[0, 1, 2]]), np.array([5], np.uint8), np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]), np.zeros(3))
     blocker = tmp_path / "file"

@@ -12,7 +12,8 @@ from pfcase import mpirun, read_energy, read_state, run_case, write_case
 def test_two_ranks_reproduce_the_serial_run(tmp_path):
     """Same start (noise drawn per global vertex), same discrete problem: the trajectories agree to
     solver tolerance (MUMPS orders the sums differently on 2 ranks: 1e-9 relative)."""
-    cfg = dict(mesh={"lengths": [1.0, 1.0], "cells": [24, 24]}, time={"t_end": 20.0, "dt": 1.0, "adapt": "newton"})
+    cfg = dict(mesh={"lengths": [1.0, 1.0], "cells": [24, 24]}, time={"t_end": 20.0, "dt": 1.0, "adapt": "newton"},
+               output={"png_every": 1000})
     serial = write_case(tmp_path, "serial", **cfg)
     case_s, _ = run_case(serial)
     parallel = write_case(tmp_path, "parallel", **cfg)
@@ -23,6 +24,9 @@ def test_two_ranks_reproduce_the_serial_run(tmp_path):
     np.testing.assert_allclose(e2["energy"], e1["energy"], rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(e2["mass"], e1["mass"], rtol=1e-12)
     np.testing.assert_allclose(read_state(tmp_path / "out_parallel")[1], read_state(case_s.output_dir)[1], atol=1e-8)
+    # rank 0 renders the gathered mesh in a child process outside the MPI job: start and end pictures
+    assert "not rendered" not in out.stderr
+    assert len(list((tmp_path / "out_parallel" / "snapshots").glob("eta_*.png"))) == 2
 
 
 @pytest.mark.slow

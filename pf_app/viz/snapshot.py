@@ -1,12 +1,14 @@
 """Off-screen PNG snapshots of a field, rendered with pyvista in a child process.
 
-Rendering runs in its own interpreter (``python -m pf_app.phasefield.render``) because VTK's
-headless OpenGL crashes (SIGSEGV) in a process that has loaded TensorFlow, and because a picture
-must never take a long simulation down with it: a failed render is reported and the run goes on.
+Rendering runs in its own interpreter (``python -m pf_app.viz.snapshot``) because VTK's headless
+OpenGL crashes (SIGSEGV) in a process that has loaded TensorFlow, and because a picture must never
+take a long simulation down with it: a failed render is reported and the run goes on.  The child
+gets the environment without the MPI launcher's variables, so it never tries to join the job.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from pf_app.io import atomic_path
+
+_LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "OMPI_", "MPICH_")
 
 
 def render_in_subprocess(parts, name: str, path: Path, t: float) -> bool:
@@ -30,8 +34,9 @@ def render_in_subprocess(parts, name: str, path: Path, t: float) -> bool:
         data = Path(tmp) / "field.npz"
         np.savez(data, cells=np.concatenate(cells), types=np.concatenate(types), points=np.vstack(points),
                  values=np.concatenate(values))
-        out = subprocess.run([sys.executable, "-m", "pf_app.phasefield.render", str(data), str(path), name, repr(t)],
-                             capture_output=True, text=True, timeout=300)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_LAUNCHER_PREFIXES)}
+        out = subprocess.run([sys.executable, "-m", "pf_app.viz.snapshot", str(data), str(path), name, repr(t)],
+                             capture_output=True, text=True, timeout=300, env=env)
     if out.returncode != 0:
         print(f"warning: snapshot {path} not rendered (exit {out.returncode}): {out.stderr.strip()[-300:]}",
               file=sys.stderr, flush=True)

@@ -1,0 +1,1 @@
+"""Figures: off-screen pyvista snapshots (no DOLFINx, no MPI: safe to run in a child process)."""
