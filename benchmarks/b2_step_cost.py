@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pf_step_cost import emit, run  # noqa: E402
+from pf_step_cost import report, run  # noqa: E402
 
 from pf_app.idnn.weights import load  # noqa: E402
 
@@ -45,18 +45,11 @@ def main() -> int:
     ap.add_argument("--cells", type=int, default=200)
     ap.add_argument("--steps", type=int, default=8)
     args = ap.parse_args()
-    energies = {"polynomial": matching_polynomial(MODEL), "b2_idnn": f"{{kind: idnn, path: {MODEL}}}"}
+    energies = {"polynomial": matching_polynomial(MODEL), "idnn": f"{{kind: idnn, path: {MODEL}}}"}
     with tempfile.TemporaryDirectory() as tmp:
         res = {(fe, n): run(spec, n, args.cells, args.steps, Path(tmp) / f"{fe}_{n}")
                for fe, spec in energies.items() for n in (1, 2)}
-    for n in (1, 2):
-        base = res[("polynomial", n)]
-        emit(f"b2_s_per_step_polynomial_{n}rank", base["s_per_step"], "s")
-        emit(f"b2_s_per_step_idnn_{n}rank", res[("b2_idnn", n)]["s_per_step"], "s", base["s_per_step"])
-        emit(f"b2_newton_per_step_idnn_{n}rank", res[("b2_idnn", n)]["newton_per_step"], "iterations",
-             base["newton_per_step"])
-    for fe in energies:
-        emit(f"b2_speedup_2_vs_1_rank_{fe}", res[(fe, 1)]["s_per_step"] / res[(fe, 2)]["s_per_step"], "x")
+    report(res, list(energies), prefix="b2_")
     return 0
 
 

@@ -59,19 +59,25 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         res = {(fe, n): run(spec, n, args.cells, args.steps, Path(tmp) / f"{fe}_{n}")
                for fe, spec in energies.items() for n in (1, 2)}
+    report(res, list(energies))
+    return 0
+
+
+def report(res: dict, names: list[str], prefix: str = "") -> None:
+    """Figures from ``run`` results keyed (name, ranks): cost and Newton iterations per step of each
+    free energy against "polynomial" (the baseline), and the 2-rank speed-up of each."""
     for n in (1, 2):
         base = res[("polynomial", n)]
-        emit(f"s_per_step_polynomial_{n}rank", base["s_per_step"], "s")
-        emit(f"newton_per_step_polynomial_{n}rank", base["newton_per_step"], "iterations")
-        for fe in energies:
+        emit(f"{prefix}s_per_step_polynomial_{n}rank", base["s_per_step"], "s")
+        emit(f"{prefix}newton_per_step_polynomial_{n}rank", base["newton_per_step"], "iterations")
+        for fe in names:
             if fe == "polynomial":
                 continue
-            emit(f"s_per_step_{fe}_{n}rank", res[(fe, n)]["s_per_step"], "s", base["s_per_step"])
-            emit(f"newton_per_step_{fe}_{n}rank", res[(fe, n)]["newton_per_step"], "iterations",
+            emit(f"{prefix}s_per_step_{fe}_{n}rank", res[(fe, n)]["s_per_step"], "s", base["s_per_step"])
+            emit(f"{prefix}newton_per_step_{fe}_{n}rank", res[(fe, n)]["newton_per_step"], "iterations",
                  base["newton_per_step"])
-    for fe in energies:
-        emit(f"speedup_2_vs_1_rank_{fe}", res[(fe, 1)]["s_per_step"] / res[(fe, 2)]["s_per_step"], "x")
-    return 0
+    for fe in names:
+        emit(f"{prefix}speedup_2_vs_1_rank_{fe}", res[(fe, 1)]["s_per_step"] / res[(fe, 2)]["s_per_step"], "x")
 
 
 if __name__ == "__main__":
