@@ -46,7 +46,6 @@ class QuadratureFreeEnergy:
         self.hess = fem.Function(spaces[(d, d)])
         points = spaces[()].element.interpolation_points
         self.expr = fem.Expression(ufl.as_vector(fields), points() if callable(points) else points)
-        self.evaluations = 0
 
     def update(self) -> None:
         self.x_q.interpolate(self.expr)
@@ -54,7 +53,6 @@ class QuadratureFreeEnergy:
         self.g.x.array[:] = g
         self.grad.x.array[:] = grad.ravel()
         self.hess.x.array[:] = hess.ravel()
-        self.evaluations += 1
 
 
 def mobilities(cfg: CaseConfig, c, etas):
