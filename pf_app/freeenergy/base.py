@@ -40,8 +40,12 @@ class FreeEnergyConfig:
     """``kind``: formula (text in ``formula`` with ``parameters``), landau (polynomial ``terms`` in
     (c - c_ref, eta_1, ...)), idnn (``path`` to pf_app.idnn JSON), mechanochem (``path`` to a folder of
     mechanoChemIGA weight files), bspline (``path`` to pf_app.bspline JSON).  ``scale`` multiplies g
-    (unit conversion).  ``evaluation``: symbolic (UFL), quadrature (numpy twin at quadrature points,
-    exact Hessian in the Jacobian) or auto (symbolic where UFL exists, i.e. all but splines)."""
+    (unit conversion).  ``integration`` of the terms in g (g itself, g_c in the chemical potential,
+    g_eta in the Allen-Cahn equation): consistent (the case's quadrature degree) or lumped (the vertex
+    rule, degree-1 fields only: g is needed once per mesh vertex; first-order accurate in the
+    mesh size like the fields, energy-stable structure kept).  ``evaluation``: symbolic (UFL), quadrature
+    (numpy twin at the integration points, exact Hessian in the Jacobian) or auto (symbolic formulas;
+    networks symbolic when consistent and at the vertices when lumped; splines at the points)."""
 
     kind: Literal["formula", "landau", "idnn", "mechanochem", "bspline"]
     formula: str | None = None
@@ -50,6 +54,7 @@ class FreeEnergyConfig:
     c_ref: float = 0.7071067811865476
     path: Path | None = None
     scale: float = 1.0
+    integration: Literal["consistent", "lumped"] = "consistent"
     evaluation: Literal["auto", "symbolic", "quadrature"] = "auto"
 
     def check(self, fail):
@@ -136,10 +141,11 @@ def build_free_energy(cfg: FreeEnergyConfig, variables: tuple[str, ...], file=No
 
 
 def use_quadrature(cfg: FreeEnergyConfig, fe: FreeEnergy) -> bool:
-    """Whether the solver evaluates g's derivatives at quadrature points (numpy) or in UFL.
+    """Whether the solver evaluates g's derivatives pointwise (numpy twin) or in UFL.
 
-    ``auto``: UFL whenever it exists (compiled per quadrature point, measured cheaper than the
-    compiled numpy-side kernel for networks), quadrature points for splines."""
+    ``auto``: formulas in UFL; networks in UFL when integrated consistently (compiled per quadrature
+    point, measured cheaper than the numpy twin at 6 points per triangle) and with the numpy twin when
+    lumped (once per vertex instead of 3 times per cell); splines always pointwise."""
     if cfg.evaluation == "auto":
-        return not fe.symbolic
+        return not fe.symbolic or (cfg.integration == "lumped" and cfg.kind in ("idnn", "mechanochem"))
     return cfg.evaluation == "quadrature"

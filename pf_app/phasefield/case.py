@@ -206,6 +206,9 @@ class CaseConfig:
             fail("mobility.kind", "constant or formula with other than one order parameter", "degenerate_b2")
         if self.mobility.kind == "formula" and n_eta and not self.mobility.formula_eta:
             fail("mobility.formula_eta", "a formula for the Allen-Cahn coefficient", None)
+        if self.free_energy.integration == "lumped" and self.fields.degree != 1:
+            fail("free_energy.integration", "consistent with degree-2 fields (the vertex rule of 'lumped' "
+                 "misses the edge nodes)", "lumped")
         if self.quadrature_degree is not None and not 1 <= self.quadrature_degree <= 20:
             fail("quadrature_degree", "an integer from 1 to 20", self.quadrature_degree)
 

@@ -7,9 +7,11 @@ Unknowns in one blocked Lagrange space u = (c, mu, eta_1, ..., eta_N):
     (D_t eta_i, q_i) + (L_i(c, eta) [g_eta_i q_i + kappa_i grad eta_i . grad q_i]) = 0
 
 D_t f = (a0 f + a1 f_n + a2 f_{n-1}) / dt with constants a: backward Euler (1, -1, 0) or
-variable-step BDF2.  The derivatives of g come either from UFL (``symbolic``) or from the free
-energy's numpy twin evaluated at the quadrature points (``quadrature``): then g_x are coefficients
-in a quadrature space and the Jacobian adds their exact Hessian, so Newton stays exact.
+variable-step BDF2.  The terms in g are integrated with the case's quadrature degree or, lumped,
+with the vertex rule (free_energy.integration).  The derivatives of g come either from UFL
+(``symbolic``) or from the free energy's numpy twin evaluated point by point (``quadrature``,
+:mod:`pf_app.phasefield.pointwise`): then g_x are coefficients and the Jacobian adds their exact
+Hessian, so Newton stays exact.
 """
 
 from __future__ import annotations
@@ -27,32 +29,9 @@ from dolfinx import fem
 from pf_app.freeenergy.base import FreeEnergy
 from pf_app.freeenergy.expression import Formula
 from pf_app.phasefield.case import CaseConfig
+from pf_app.phasefield.pointwise import NodalFreeEnergy, QuadratureFreeEnergy
 
 SQRT2 = math.sqrt(2.0)
-
-
-class QuadratureFreeEnergy:
-    """g, grad g and Hessian of g at the quadrature points, refreshed from the numpy twin."""
-
-    def __init__(self, mesh: dolfinx.mesh.Mesh, fe: FreeEnergy, fields: list, degree: int):
-        cell = mesh.basix_cell()
-        d = len(fields)
-        spaces = {shape: fem.functionspace(mesh, basix.ufl.quadrature_element(cell, value_shape=shape, degree=degree))
-                  for shape in ((), (d,), (d, d))}
-        self.fe, self.d = fe, d
-        self.x_q = fem.Function(spaces[(d,)])
-        self.g = fem.Function(spaces[()])
-        self.grad = fem.Function(spaces[(d,)])
-        self.hess = fem.Function(spaces[(d, d)])
-        points = spaces[()].element.interpolation_points
-        self.expr = fem.Expression(ufl.as_vector(fields), points() if callable(points) else points)
-
-    def update(self) -> None:
-        self.x_q.interpolate(self.expr)
-        g, grad, hess = self.fe.numpy(self.x_q.x.array.reshape(-1, self.d), order=2)
-        self.g.x.array[:] = g
-        self.grad.x.array[:] = grad.ravel()
-        self.hess.x.array[:] = hess.ravel()
 
 
 def mobilities(cfg: CaseConfig, c, etas):
@@ -82,6 +61,9 @@ class PhaseFieldModel:
         self.dt = fem.Constant(mesh, 1.0)
         self.bdf = fem.Constant(mesh, np.array([1.0, -1.0, 0.0]))  # a0, a1, a2
         dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": cfg.qdegree()})
+        lumped = cfg.free_energy.integration == "lumped"
+        dx_g = ufl.Measure("dx", domain=mesh, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}) \
+            if lumped else dx
 
         u, v = self.u, ufl.TestFunction(self.V)
         c, mu, etas = u[0], u[1], [u[2 + i] for i in range(n_eta)]
@@ -95,9 +77,9 @@ class PhaseFieldModel:
 
         def coupling(dg):
             """The part of the residual that is linear in the derivatives of g."""
-            form = -dg[0] * v[1] * dx
+            form = -dg[0] * v[1] * dx_g
             for i in range(n_eta):
-                form += L[i] * dg[1 + i] * v[2 + i] * dx
+                form += L[i] * dg[1 + i] * v[2 + i] * dx_g
             return form
 
         rest = (rate(0) * v[0] + Mc * ufl.inner(ufl.grad(mu), ufl.grad(v[0])) + mu * v[1]
@@ -111,7 +93,9 @@ class PhaseFieldModel:
             gradient_energy += 0.5 * keta[i] * ufl.inner(ufl.grad(etas[i]), ufl.grad(etas[i]))
 
         if quadrature:
-            self.quadrature = QuadratureFreeEnergy(mesh, fe, fields, cfg.qdegree())
+            components = [0, *range(2, self.n_fields)]
+            self.quadrature = NodalFreeEnergy(self.u, fe, components) if lumped \
+                else QuadratureFreeEnergy(self.u, fe, components, cfg.qdegree())
             q = self.quadrature
             F = rest + coupling([q.grad[k] for k in range(len(fields))])
             dfields = [du[0], *(du[2 + i] for i in range(n_eta))]
@@ -124,7 +108,7 @@ class PhaseFieldModel:
             J = ufl.derivative(F, u, du)
             g = fe.ufl(fields)
         self.F, self.J = fem.form(F), fem.form(J)
-        self.energy_form = fem.form((g + gradient_energy) * dx)
+        self.energy_form = fem.form(g * dx_g + gradient_energy * dx)
         self.mass_form = fem.form(c * dx)
         self.order_forms = [fem.form(abs(e) * dx) for e in etas]
         self.volume = mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx)), op=MPI.SUM)

@@ -2,8 +2,8 @@
 
 With a :class:`PeriodicMap` the unknown is the reduced vector x_r: the residual is P^T F(P x_r) and
 the Jacobian P^T J P (PETSc PtAP, reusing its symbolic product).  Before each assembly the state is
-prolonged into the solution function and, for quadrature-point free energies, g's derivatives are
-refreshed once per state.  Default linear solver: LU with MUMPS (robust for the indefinite mixed
+prolonged into the solution function and, for pointwise free energies, g's derivatives are
+refreshed (once per distinct state).  Default linear solver: LU with MUMPS (robust for the indefinite mixed
 system); ``solver.petsc_options`` override any option.
 """
 
@@ -45,7 +45,6 @@ class NewtonSolver:
             self.x = self.b.duplicate()
             self.r = self.b.duplicate()
             self.Jr = self.A
-        self._loaded = None
 
         snes = PETSc.SNES().create(comm)
         prefix = f"pf{next(_prefixes)}_"
@@ -68,10 +67,8 @@ class NewtonSolver:
         else:
             x.copy(u.x.petsc_vec)
             u.x.scatter_forward()
-        q = self.model.quadrature
-        if q is not None and not (self._loaded is not None and np.array_equal(self._loaded, x.array_r)):
-            q.update()  # g's derivatives at the quadrature points, once per distinct state
-            self._loaded = x.array_r.copy()
+        if self.model.quadrature is not None:
+            self.model.quadrature.update()  # pointwise g's derivatives (once per distinct state)
 
     def set_initial_guess(self, u) -> None:
         """x <- u (restricted to periodic unknowns)."""
@@ -124,7 +121,6 @@ class NewtonSolver:
 
     def _solve_once(self) -> tuple[bool, int]:
         self.set_initial_guess(self.model.u)
-        self._loaded = None
         self.snes.solve(None, self.x)
         self._load_state(self.x)
         converged = self.snes.getConvergedReason() > 0 and bool(np.all(np.isfinite(self.model.u.x.array)))

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from pfcase import mpirun, read_energy, read_state, run_case, write_case
+from pfcase import LANDAU, mpirun, read_energy, read_state, run_case, write_case
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.mpi
-def test_two_ranks_reproduce_the_serial_run(tmp_path):
+@pytest.mark.parametrize("free_energy", ["landau", "idnn_lumped"])
+def test_two_ranks_reproduce_the_serial_run(tmp_path, free_energy):
     """Same start (noise drawn per global vertex), same discrete problem: the trajectories agree to
-    solver tolerance (MUMPS orders the sums differently on 2 ranks: 1e-9 relative)."""
+    solver tolerance (MUMPS orders the sums differently on 2 ranks: 1e-9 relative).  The lumped
+    IDNN is evaluated at owned and ghost vertices on each rank: the same answer again."""
+    energies = {"landau": LANDAU, "idnn_lumped": {"kind": "idnn", "path": str(REPO / "models" / "b2_idnn.json"),
+                                                  "integration": "lumped"}}
     cfg = dict(mesh={"lengths": [1.0, 1.0], "cells": [24, 24]}, time={"t_end": 20.0, "dt": 1.0, "adapt": "newton"},
-               output={"png_every": 1000})
+               output={"png_every": 1000}, free_energy=energies[free_energy])
     serial = write_case(tmp_path, "serial", **cfg)
     case_s, _ = run_case(serial)
     parallel = write_case(tmp_path, "parallel", **cfg)

@@ -40,6 +40,8 @@ BAD = [
     ("free_energy: {kind: formula, formula: 'c**2 + zeta'}\n", "free_energy.formula", "unknown name 'zeta'"),
     ("initial: {phi: {kind: constant}}\n", "initial.phi", "a field among c, eta"),
     ("mobility: {kind: degenerate_b2}\nfields: {order_parameters: [a, b]}\n", "mobility.kind", "one order parameter"),
+    ("free_energy: {kind: formula, formula: 'c**2', integration: lumped}\nfields: {degree: 2}\n",
+     "free_energy.integration", "consistent with degree-2 fields"),
 ]
 
 
