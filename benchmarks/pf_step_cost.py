@@ -1,8 +1,11 @@
 """Phase-field cost per time step on the seed's 200 x 200 periodic case (2 x 2 box).
 
 Prints one JSON object per figure: seconds per step and Newton iterations per step for the
-published B2 IDNN (quadrature-point and symbolic UFL evaluation) against the B2-shaped Landau
-polynomial of inputs/demo.yaml (the baseline), each on 1 and 2 MPI ranks, and the 2-rank speed-up.
+published B2 IDNN against the B2-shaped Landau polynomial of inputs/demo.yaml (the baseline), each
+on 1 and 2 MPI ranks, and the 2-rank speed-up.  The IDNN runs three ways: g terms integrated
+consistently (6 points per triangle) with the network as UFL (idnn_symbolic) or numpy at the points
+(idnn_quadrature), and lumped (vertex rule, the network once per vertex: idnn_lumped, as in
+inputs/b2.yaml).  The lumped IDNN is also compared with the lumped polynomial (same rule).
 All runs start from the same state (c = 1/sqrt2, eta uniform in +-0.01) with a fixed dt = 1 so that
 they solve comparable systems; the first step (form compilation, MUMPS analysis) is excluded.
 
@@ -48,24 +51,44 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", type=int, default=200)
     ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=2, help="interleaved repetitions; the fastest counts")
     args = ap.parse_args()
     energies = {"polynomial": "{kind: landau, c_ref: 0.7071067811865476, terms: [{coef: 1.8287, powers: [2, 0]}, "
                               "{coef: -0.0327, powers: [0, 2]}, {coef: 0.0327, powers: [0, 4]}]}"}
     if PUBLISHED.exists():
         energies["idnn_quadrature"] = f"{{kind: mechanochem, path: {PUBLISHED}, evaluation: quadrature}}"
         energies["idnn_symbolic"] = f"{{kind: mechanochem, path: {PUBLISHED}, evaluation: symbolic}}"
+        energies["idnn_lumped"] = f"{{kind: mechanochem, path: {PUBLISHED}, integration: lumped}}"
+        energies["polynomial_lumped"] = lumped(energies["polynomial"])
     else:
         print(json.dumps({"note": f"{PUBLISHED} absent: IDNN figures skipped"}))
-    with tempfile.TemporaryDirectory() as tmp:
-        res = {(fe, n): run(spec, n, args.cells, args.steps, Path(tmp) / f"{fe}_{n}")
-               for fe, spec in energies.items() for n in (1, 2)}
-    report(res, list(energies))
+    report(measure(energies, args.cells, args.steps, args.repeat), list(energies))
     return 0
+
+
+def measure(energies: dict, cells: int, steps: int, repeat: int) -> dict:
+    """``run`` for every free energy on 1 and 2 ranks, ``repeat`` rounds interleaved (so that a
+    burst of load hits all alike); per case the round with the fewest seconds per step counts."""
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):
+            for fe, spec in energies.items():
+                for n in (1, 2):
+                    got = run(spec, n, cells, steps, Path(tmp) / f"{fe}_{n}_{r}")
+                    if (fe, n) not in res or got["s_per_step"] < res[(fe, n)]["s_per_step"]:
+                        res[(fe, n)] = got
+    return res
+
+
+def lumped(spec: str) -> str:
+    """The same free-energy specification (a YAML flow mapping) with ``integration: lumped``."""
+    return spec[:-1] + ", integration: lumped}"
 
 
 def report(res: dict, names: list[str], prefix: str = "") -> None:
     """Figures from ``run`` results keyed (name, ranks): cost and Newton iterations per step of each
-    free energy against "polynomial" (the baseline), and the 2-rank speed-up of each."""
+    free energy against "polynomial" (the baseline), the 2-rank speed-up of each, and, when both
+    ran, "idnn_lumped" against "polynomial_lumped" (the same integration rule)."""
     for n in (1, 2):
         base = res[("polynomial", n)]
         emit(f"{prefix}s_per_step_polynomial_{n}rank", base["s_per_step"], "s")
@@ -76,6 +99,9 @@ def report(res: dict, names: list[str], prefix: str = "") -> None:
             emit(f"{prefix}s_per_step_{fe}_{n}rank", res[(fe, n)]["s_per_step"], "s", base["s_per_step"])
             emit(f"{prefix}newton_per_step_{fe}_{n}rank", res[(fe, n)]["newton_per_step"], "iterations",
                  base["newton_per_step"])
+        if "idnn_lumped" in names and "polynomial_lumped" in names:
+            emit(f"{prefix}s_per_step_idnn_lumped_vs_polynomial_lumped_{n}rank", res[("idnn_lumped", n)]["s_per_step"],
+                 "s", res[("polynomial_lumped", n)]["s_per_step"])
     for fe in names:
         emit(f"{prefix}speedup_2_vs_1_rank_{fe}", res[(fe, 1)]["s_per_step"] / res[(fe, 2)]["s_per_step"], "x")
 

@@ -69,8 +69,9 @@ class QuadratureFreeEnergy(_Pointwise):
 
 class NodalFreeEnergy(_Pointwise):
     """g, grad g and the Hessian of g at the mesh vertices from the nodal values of the components
-    ``components`` (c, eta_1, ...) of the degree-1 state ``u``.  They are stored as ONE blocked
-    degree-1 function (g, g_k, then g_kl for k <= l), so that assembly packs one coefficient."""
+    ``components`` (c, eta_1, ...) of the degree-1 state ``u``, as three degree-1 functions: g (for
+    the energy), the gradient (residual and Jacobian) and the distinct Hessian entries g_kl, k <= l
+    (Jacobian), so that each form packs only the values it uses."""
 
     def __init__(self, u: fem.Function, fe: FreeEnergy, components: list[int]):
         V = u.function_space
@@ -78,35 +79,32 @@ class NodalFreeEnergy(_Pointwise):
             raise ValueError("nodal (lumped) free-energy evaluation needs degree-1 fields")
         d = len(components)
         self.pairs = [(k, l) for k in range(d) for l in range(k, d)]
-        element = basix.ufl.element("Lagrange", V.mesh.basix_cell(), 1, shape=(1 + d + len(self.pairs),))
-        W = fem.functionspace(V.mesh, element)
-        # both spaces number the same vertex nodes the same way; then node i of u is node i of values
+        self.u, self.fe, self.d, self.components = u, fe, d, list(components)
+        self.g, self._grad, self._hess = (self._nodal_function(V, shape) for shape in ((), (d,), (len(self.pairs),)))
+
+    @staticmethod
+    def _nodal_function(V: fem.FunctionSpace, shape: tuple[int, ...]) -> fem.Function:
+        """A degree-1 function whose node i is node i of V (checked: same cells -> nodes map)."""
+        W = fem.functionspace(V.mesh, basix.ufl.element("Lagrange", V.mesh.basix_cell(), 1, shape=shape))
         if not (np.array_equal(V.dofmap.list, W.dofmap.list)
                 and V.dofmap.index_map.size_local == W.dofmap.index_map.size_local):
             raise RuntimeError("degree-1 spaces of different block size number their nodes differently")
-        self.u, self.fe, self.d, self.components = u, fe, d, list(components)
-        self.values = fem.Function(W, name="g_and_derivatives")
-
-    @property
-    def g(self):
-        return self.values[0]
+        return fem.Function(W)
 
     @property
     def grad(self):
-        return ufl.as_vector([self.values[1 + k] for k in range(self.d)])
+        return self._grad
 
     @property
     def hess(self):
-        index = {p: 1 + self.d + q for q, p in enumerate(self.pairs)}
-        return ufl.as_matrix([[self.values[index[min(k, l), max(k, l)]] for l in range(self.d)]
+        index = {p: q for q, p in enumerate(self.pairs)}
+        return ufl.as_matrix([[self._hess[index[min(k, l), max(k, l)]] for l in range(self.d)]
                               for k in range(self.d)])
 
     def _refresh(self) -> None:
         """From u's nodal values, owned and ghost (no communication needed)."""
         nodes = self.u.x.array.reshape(-1, self.u.function_space.dofmap.bs)
         g, grad, hess = self.fe.numpy(nodes[:, self.components], order=2)
-        out = self.values.x.array.reshape(-1, 1 + self.d + len(self.pairs))
-        out[:, 0] = g
-        out[:, 1:1 + self.d] = grad
-        for q, (k, l) in enumerate(self.pairs):
-            out[:, 1 + self.d + q] = hess[:, k, l]
+        self.g.x.array[:] = g
+        self._grad.x.array[:] = grad.ravel()
+        self._hess.x.array.reshape(-1, len(self.pairs))[:] = hess[:, [k for k, _ in self.pairs], [l for _, l in self.pairs]]
