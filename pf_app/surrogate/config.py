@@ -73,7 +73,9 @@ class ModelConfig:
 class TrainConfig:
     """Default: the fast recipe (Adam 2e-3 with cosine decay, batch 256, random lattice-symmetry
     augmentation each batch).  The seed's recipe (ReLU, constant Adam 1e-4, batch 64, no
-    augmentation) is spelled out in ``inputs/surrogate_cuau_seed_recipe.yaml``."""
+    augmentation) is spelled out in ``inputs/surrogate_cuau_seed_recipe.yaml``.  ``target_val_loss``:
+    stop as soon as the validation loss (alpha-weighted MSE of the standardized targets) reaches it,
+    e.g. the best validation loss another recipe reached on the same split (time to an accuracy)."""
 
     learning_rate: float = bounded(2e-3, gt=0)
     schedule: Literal["cosine", "constant"] = "cosine"
@@ -83,6 +85,11 @@ class TrainConfig:
     augment: bool = True  # apply a random space-group permutation of the sites to each sample
     threads: int = bounded(1, ge=1)  # TensorFlow intra-op threads per training process
     seed: int = 0
+    target_val_loss: float | None = None
+
+    def check(self, fail):
+        if self.target_val_loss is not None and not self.target_val_loss > 0:
+            fail("target_val_loss", "a number > 0 (or null: train all epochs)", self.target_val_loss)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -89,10 +89,23 @@ class _ProgressCallback(keras.callbacks.Callback):
         self.progress.update(epoch + 1, loss=float(logs["loss"]), val_loss=float(logs["val_loss"]))
 
 
+class _StopAtTarget(keras.callbacks.Callback):
+    """Ends training at the first epoch whose validation loss is at or below ``target``."""
+
+    def __init__(self, target: float):
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        if float(logs["val_loss"]) <= self.target:
+            self.model.stop_training = True
+
+
 def train_model(model: keras.Model, codes_train: np.ndarray, y_train: dict, codes_val: np.ndarray, y_val: dict,
                 n_species: int, cfg: TrainConfig, alpha: dict[str, float], perms: np.ndarray | None = None,
                 progress: bool = False, label: str = "train") -> dict:
-    """Fit on standardized targets with early stopping (best validation weights restored).
+    """Fit on standardized targets with early stopping (best validation weights restored), or
+    until the validation loss reaches ``cfg.target_val_loss``.
 
     ``codes_*`` are (N, M) species indices; ``y_*`` map task letters to standardized arrays.
     Returns the Keras history plus ``seconds`` (wall time) and ``epochs``.
@@ -107,6 +120,8 @@ def train_model(model: keras.Model, codes_train: np.ndarray, y_train: dict, code
                      n_species, cfg.batch_size, True, cfg.seed, cfg.threads)
     val = _dataset(codes_val, {t: y_val[t] for t in tasks}, None, n_species, 4096, False, cfg.seed, cfg.threads)
     callbacks = [keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True)]
+    if cfg.target_val_loss is not None:
+        callbacks.append(_StopAtTarget(cfg.target_val_loss))
     if progress:
         callbacks.append(_ProgressCallback(Progress(label, cfg.epochs, unit="epoch", every_s=15)))
     t0 = time.perf_counter()
