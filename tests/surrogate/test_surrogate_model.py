@@ -62,6 +62,21 @@ def test_training_lowers_the_loss_and_predicts_physical_units(problem):
     assert set(result["rmse"]) == {"E", "C"} and all(np.isfinite(v) for v in result["rmse"].values())
 
 
+def test_training_stops_when_the_target_validation_loss_is_reached(problem):
+    """Time to an accuracy: a first run's validation loss at epoch 4 as the target of an identical
+    second run (same seed) ends that run at exactly epoch 4, before its epoch budget."""
+    from pf_app.surrogate.training import fit_method
+
+    split = split_per_composition(composition_groups(problem.data), np.random.default_rng(1))
+    model, recipe = ModelConfig(hidden=(32,), task_width=32), TrainConfig(epochs=10, batch_size=32, learning_rate=3e-3)
+    full = fit_method(problem, "E", split, model, recipe).history["val_loss"]
+    target = min(full[:4])
+    assert target > min(full)  # the full run kept improving after epoch 4: stopping early is visible
+    stopped = fit_method(problem, "E", split, model, TrainConfig(**{**recipe.__dict__, "target_val_loss": target}))
+    assert stopped.history["epochs"] == 1 + full.index(target)
+    assert min(stopped.history["val_loss"]) <= target
+
+
 def test_constructive_search_adds_layers_of_allowed_widths(problem):
     from pf_app.surrogate.search import constructive_search
 
