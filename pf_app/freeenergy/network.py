@@ -37,8 +37,8 @@ class NetworkFreeEnergy:
         self._compiled = None
 
     def numpy(self, x: np.ndarray, order: int = 1):
-        """Value, gradient (and Hessian): the order-2 case, used at every quadrature point by the
-        solver, runs the compiled kernel; lower orders the numpy reference evaluator."""
+        """Value, gradient (and Hessian): the order-2 case, used by the solver at every integration
+        point (vertex or quadrature point), runs the compiled kernel; lower orders the numpy reference."""
         if order < 2:
             return self.weights.evaluate(x, order)
         if self._compiled is None:
