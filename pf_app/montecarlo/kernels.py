@@ -44,6 +44,20 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
+@nb.njit(inline="always")
+def _next(s0, s1, s2, s3):
+    """One xoshiro256** output r and the advanced state (s0, s1, s2, s3)."""
+    r = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return r, s0, s1, s2, s3
+
+
 @nb.njit(nogil=True, cache=True)
 def _bias(n1, n2, m, scale, bias):
     """M * [phi_c (c - kc)^2 + phi_eta (eta - ke)^2 - mu_c c - mu_eta eta] from the B counts."""
@@ -81,14 +95,7 @@ def metropolis_blocks(sigma, field, nb1, nb2, nb3, tri, coef, counts, energy, bi
         sum_abs = 0
         sum_e = 0.0
         for _ in range(attempts_per_block):
-            r = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-            t = s1 << np.uint64(17)
-            s2 ^= s0
-            s3 ^= s1
-            s1 ^= s2
-            s0 ^= s3
-            s2 ^= t
-            s3 = _rotl(s3, 45)
+            r, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
             i = np.int64(((r >> np.uint64(32)) * mu64) >> np.uint64(32))
             si = sigma[i]
             d_e = -2.0 * si * field[i]
@@ -100,14 +107,7 @@ def metropolis_blocks(sigma, field, nb1, nb2, nb3, tri, coef, counts, energy, bi
             d_h = d_e + b_new - b_now
             accept = d_h <= 0.0
             if not accept:
-                r = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-                t = s1 << np.uint64(17)
-                s2 ^= s0
-                s3 ^= s1
-                s1 ^= s2
-                s0 ^= s3
-                s2 ^= t
-                s3 = _rotl(s3, 45)
+                r, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
                 u = (r >> np.uint64(11)) * (1.0 / 9007199254740992.0)
                 accept = u < math.exp(-beta * d_h)
             if accept:
