@@ -28,6 +28,16 @@ COMMAND_MODULES = (
 )
 
 
+def add_config_options(p: argparse.ArgumentParser, set_example: str, output: bool = True) -> None:
+    """The options every config-driven command shares: ``--set`` overrides (``set_example`` shows
+    one, e.g. ``time.t_end=10``), ``--output`` (unless ``output`` is False) and ``--quiet``."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"override a config value, e.g. --set {set_example} (YAML syntax for VALUE)")
+    if output:
+        p.add_argument("--output", help="output folder (default: the config's output.directory)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pf_app",

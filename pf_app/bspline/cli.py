@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pf_app.idnn.cli import add_common_arguments, load_config
+from pf_app.cli import add_config_options
+from pf_app.idnn.cli import load_config
 
 
 def register(sub) -> None:
     p = sub.add_parser("bspline", help="fit a cubic B-spline free energy in (c, eta^2) to mu data (knot sweep)")
     p.add_argument("config", help="fit config, e.g. inputs/bspline_b2.yaml")
-    add_common_arguments(p)
+    add_config_options(p, "interior_knots=[8,16]")
     p.set_defaults(func=run)
 
 

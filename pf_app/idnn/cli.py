@@ -6,13 +6,7 @@ the comparison figure and summary (:mod:`pf_app.idnn.compare`).
 
 from __future__ import annotations
 
-
-def add_common_arguments(p) -> None:
-    """--set, --output, --quiet (shared with ``pf_app bspline``)."""
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set training.epochs=50 (YAML syntax for VALUE)")
-    p.add_argument("--output", help="output folder (default: the config's output.directory)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+from pf_app.cli import add_config_options
 
 
 def register(sub) -> None:
@@ -20,7 +14,7 @@ def register(sub) -> None:
     p.add_argument("config", help="training config, e.g. inputs/idnn_b2.yaml")
     p.add_argument("--compare", type=int, metavar="N",
                    help="train N IDNNs and N standard DNNs (different seeds) and plot their learning curves")
-    add_common_arguments(p)
+    add_config_options(p, "training.epochs=50")
     p.set_defaults(func=run)
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from pf_app.cli import add_config_options
+
 
 def register(sub) -> None:
     p = sub.add_parser("mc", help="Monte Carlo campaign on a BCC cluster expansion (umbrella or semi-grand-canonical)",
                        description="Runs the missing state points of a campaign and appends their rows to "
                        "output.table; run it again to resume.  See docs/montecarlo.md.")
     p.add_argument("config", help="campaign file, e.g. inputs/mc_b2_umbrella.yaml")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set sampling.se_target=1e-3 (YAML syntax for VALUE)")
     p.add_argument("--plots-only", action="store_true",
                    help="only (re)write the HDF5 copy and the plots from the existing table")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_config_options(p, "sampling.se_target=1e-3", output=False)
     p.set_defaults(func=run)
 
 

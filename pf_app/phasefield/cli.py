@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from pf_app.cli import add_config_options
+
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a phase-field case (Cahn-Hilliard / Allen-Cahn) from a YAML file")
     p.add_argument("config", help="case file, e.g. inputs/b2.yaml")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output folder")
-    p.add_argument("--output", help="output folder (default: the case's output.directory)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set time.t_end=10 (YAML syntax for VALUE)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_config_options(p, "time.t_end=10")
     p.set_defaults(func=run)
 
 

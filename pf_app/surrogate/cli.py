@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 
+from pf_app.cli import add_config_options
+
 
 def register(sub) -> None:
     p = sub.add_parser("surrogate", help="multitask alloy surrogates: train, cross-validate, report")
     p.add_argument("config", help="surrogate file, e.g. inputs/surrogate_cuau.yaml")
-    p.add_argument("--output", help="output folder (default: the config's output.directory)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set cv.k=3 (YAML syntax for VALUE)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_config_options(p, "cv.k=3")
     p.set_defaults(func=run)
 
 
