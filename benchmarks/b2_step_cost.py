@@ -13,7 +13,6 @@ runner of benchmarks/pf_step_cost.py (first step, with form compilation, exclude
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pf_step_cost import lumped, measure, report  # noqa: E402
+from pf_step_cost import arguments, lumped, measure, report  # noqa: E402
 
 from pf_app.idnn.weights import load  # noqa: E402
 
@@ -42,11 +41,7 @@ def matching_polynomial(path: Path) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cells", type=int, default=200)
-    ap.add_argument("--steps", type=int, default=8)
-    ap.add_argument("--repeat", type=int, default=2, help="interleaved repetitions; the fastest counts")
-    args = ap.parse_args()
+    args = arguments(__doc__)
     poly, idnn = matching_polynomial(MODEL), f"{{kind: idnn, path: {MODEL}}}"
     energies = {"polynomial": poly, "idnn": idnn, "polynomial_lumped": lumped(poly), "idnn_lumped": lumped(idnn)}
     report(measure(energies, args.cells, args.steps, args.repeat), list(energies), prefix="b2_")

@@ -47,12 +47,17 @@ def emit(name, value, unit, baseline=None):
                       "ratio": None if ratio is None else round(ratio, 3)}), flush=True)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """--cells, --steps, --repeat of a step-cost benchmark whose docstring is ``doc``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--cells", type=int, default=200)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2, help="interleaved repetitions; the fastest counts")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> int:
+    args = arguments(__doc__)
     energies = {"polynomial": "{kind: landau, c_ref: 0.7071067811865476, terms: [{coef: 1.8287, powers: [2, 0]}, "
                               "{coef: -0.0327, powers: [0, 2]}, {coef: 0.0327, powers: [0, 4]}]}"}
     if PUBLISHED.exists():

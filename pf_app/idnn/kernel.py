@@ -141,8 +141,10 @@ class CompiledIDNN:
         self.b = [np.zeros(l.weights.shape[1]) if l.bias is None else np.asarray(l.bias, float) for l in w.layers]
         self.act = [ACTIVATIONS.index(l.activation) for l in w.layers]
         d = len(w.order_parameters)
-        self.pairs = [(k, l) for k in range(d) for l in range(k, d)]
-        self.rows = _feature_rows(w, self.pairs)
+        pairs = [(k, l) for k in range(d) for l in range(k, d)]
+        self.pk, self.pl = (np.array(v, np.int64) for v in zip(*pairs))  # Hessian entries carried
+        self.rows = _feature_rows(w, pairs)
+        self.widths = [WT.shape[0] for WT in self.WT]
 
     def evaluate(self, x: np.ndarray):
         """(g, grad, hess) at the rows of x, shapes (N,), (N, d), (N, d, d).
@@ -153,15 +155,14 @@ class CompiledIDNN:
         w = self.weights
         xT = np.ascontiguousarray(np.atleast_2d(np.asarray(x, float)).T)
         (d, n), m = xT.shape, len(w.features)
-        pk, pl = (np.array(v, np.int64) for v in zip(*self.pairs))
+        pk, pl = self.pk, self.pl
         nb = 1 + d + len(pk)
         g, grad, hess = np.empty(n), np.empty((n, d)), np.empty((n, d, d))
-        widths = [WT.shape[0] for WT in self.WT]
         chunks = {}
         for start in range(0, n, CHUNK_POINTS):
             c = min(CHUNK_POINTS, n - start)
             if c not in chunks:
-                chunks[c] = _Chunk(widths, m, nb, c)
+                chunks[c] = _Chunk(self.widths, m, nb, c)
             work, rows = chunks[c], slice(start, start + c)
             x_in = work.x0
             _features(xT, start, *self.rows, x_in)
