@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pf_app import mutable  # noqa: E402
+from pf_app import mu_table  # noqa: E402
 from pf_app.config import build  # noqa: E402
 from pf_app.idnn.config import TrainConfig  # noqa: E402
 from pf_app.idnn.synthetic import derivative_table, landau_b2, sample_b2  # noqa: E402
@@ -74,7 +74,7 @@ def main() -> None:
         truth, source = landau_b2, "Landau polynomial (published IDNN absent)"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mu.csv"
-        mutable.write(derivative_table(truth, sample_b2(args.points, seed=0)), path)
+        mu_table.write(derivative_table(truth, sample_b2(args.points, seed=0)), path)
         base = {"data": {"path": str(path)}}
         runs = {}
         for name, recipe in (("seed", SEED_RECIPE), ("ours", OUR_CHECKS)):

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pytest
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.config import ConfigError, bounded, build, load
 from pf_app.idnn import weights as idnn_weights
 from pf_app.idnn.mechanochem import load_mechanochem
@@ -79,38 +79,38 @@ def _table(n=5):
     eta = np.linspace(-0.5, 0.5, n)
     cols = {"T": np.full(n, 0.5), "c": c, "eta": eta, "mu_c": 0.1 * eta, "mu_eta": eta ** 3,
             "se_mu_c": np.full(n, 1e-4), "se_mu_eta": np.full(n, 2e-4), "flag_split": np.arange(n) % 2}
-    return mutable.MuTable(("c", "eta"), cols, {"energy_unit": "V_NN", "provenance": "test"})
+    return mu_table.MuTable(("c", "eta"), cols, {"energy_unit": "V_NN", "provenance": "test"})
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".h5"])
-def test_mutable_round_trip_is_exact(tmp_path, suffix):
+def test_mu_table_round_trip_is_exact(tmp_path, suffix):
     t = _table()
-    mutable.write(t, tmp_path / f"mu{suffix}")
-    r = mutable.read(tmp_path / f"mu{suffix}")
+    mu_table.write(t, tmp_path / f"mu{suffix}")
+    r = mu_table.read(tmp_path / f"mu{suffix}")
     assert r.order_parameters == ("c", "eta") and r.meta["energy_unit"] == "V_NN"
     for k, v in t.columns.items():
         np.testing.assert_array_equal(r.columns[k], v)
     np.testing.assert_array_equal(r.se(), np.column_stack([t.columns["se_mu_c"], t.columns["se_mu_eta"]]))
 
 
-def test_mutable_append_and_invalid_rows(tmp_path):
+def test_mu_table_append_and_invalid_rows(tmp_path):
     path = tmp_path / "mu.csv"
-    mutable.append_csv(path, _table(3))
-    mutable.append_csv(path, _table(2))
-    assert len(mutable.read(path)) == 5
+    mu_table.append_csv(path, _table(3))
+    mu_table.append_csv(path, _table(2))
+    assert len(mu_table.read(path)) == 5
     t = _table()
     t.columns["mu_eta"][2] = np.nan
     t.columns["eta"][4] = 0.9  # |eta| > min(c, sqrt2 - c)
-    mutable.write(t, path)
+    mu_table.write(t, path)
     with pytest.raises(ConfigError, match=r"mu_eta\[row 2\].*2 invalid rows"):
-        mutable.read(path)
+        mu_table.read(path)
     with pytest.warns(UserWarning, match="dropped 2 of 5"):
-        assert len(mutable.read(path, drop_invalid=True)) == 3
+        assert len(mu_table.read(path, drop_invalid=True)) == 3
     t = _table()
     del t.columns["mu_c"]
-    mutable.write(t, path)
+    mu_table.write(t, path)
     with pytest.raises(ConfigError, match="mu_c: expected a column"):
-        mutable.read(path)
+        mu_table.read(path)
 
 
 def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path):

@@ -1,7 +1,7 @@
 """Write the shipped table data/b2/b2_mu.csv from the two raw campaign tables (results/mc_b2/).
 
 Both campaigns (inputs/mc_b2_campaign.yaml, L = 12; inputs/mc_b2_hole_L6.yaml, L = 6) write the full
-pf_app.mutable table with every diagnostic column in 17 digits (~5 MB).  The shipped table keeps every
+pf_app.mu_table table with every diagnostic column in 17 digits (~5 MB).  The shipped table keeps every
 row of both, a column ``L`` (supercell edge in conventional cells), the columns a fit or a check needs,
 and 8 significant digits (the standard errors are >= 1e-4 relative to |mu| <= 0.5 eV), plus
 ``flag_superseded`` = 1 on an L = 6 row when most L = 12 rows within 0.04 of it in (c, eta) are
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from pf_app import mutable
+from pf_app import mu_table
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = {12: ROOT / "results" / "mc_b2" / "b2_mu_L12.csv", 6: ROOT / "results" / "mc_b2" / "b2_mu_L6.csv"}
@@ -25,7 +25,7 @@ KEEP = ["point_id", "L", "T", "c", "eta", "mu_c", "mu_eta", "se_mu_c", "se_mu_et
 RADIUS = 0.04
 
 
-def superseded(small: mutable.MuTable, large: mutable.MuTable) -> np.ndarray:
+def superseded(small: mu_table.MuTable, large: mu_table.MuTable) -> np.ndarray:
     """1.0 where most rows of ``large`` within RADIUS of a row of ``small`` are homogeneous (not split)."""
     tree = cKDTree(large.x)
     homogeneous = large.columns["flag_split"] == 0
@@ -35,8 +35,8 @@ def superseded(small: mutable.MuTable, large: mutable.MuTable) -> np.ndarray:
     return out
 
 
-def merged() -> mutable.MuTable:
-    tables = {L: mutable.read(p) for L, p in RAW.items()}
+def merged() -> mu_table.MuTable:
+    tables = {L: mu_table.read(p) for L, p in RAW.items()}
     cols = {}
     for name in KEEP:
         parts = [np.full(len(t), float(L)) if name == "L" else t.columns[name] for L, t in tables.items()]
@@ -47,11 +47,11 @@ def merged() -> mutable.MuTable:
     meta["campaign"] = "; ".join(f"L={L}: {t.meta.get('campaign')}" for L, t in tables.items())
     meta["provenance"] = ("pf_app mc inputs/mc_b2_campaign.yaml (L=12) + inputs/mc_b2_hole_L6.yaml (L=6), merged by "
                           "data/b2/merge_tables.py; see data/b2/PROVENANCE.md")
-    return mutable.MuTable(("c", "eta"), cols, meta)
+    return mu_table.MuTable(("c", "eta"), cols, meta)
 
 
 if __name__ == "__main__":
     table = merged()
     out = ROOT / "data" / "b2" / "b2_mu.csv"
-    mutable.write(table, out)
+    mu_table.write(table, out)
     print(f"{out}: {len(table)} rows, {out.stat().st_size / 1e6:.1f} MB")

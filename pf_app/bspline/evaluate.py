@@ -24,7 +24,7 @@ import numpy as np
 from scipy.interpolate import BSpline, NdBSpline
 
 from pf_app.config import ConfigError, load_json
-from pf_app.io import write_json_atomic
+from pf_app.atomic_files import write_json_atomic
 
 FORMAT, VERSION = "pf_app.bspline", 1
 

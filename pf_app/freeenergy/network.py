@@ -3,7 +3,7 @@
 The gradient dg/dx is written out in forward mode (each layer's Jacobian from the activation's
 derivative, e.g. the logistic function for softplus), so value and derivatives share the layer
 pre-activations as common sub-expressions.  The numpy twin is :meth:`IDNNWeights.evaluate` (and, with Hessians, its compiled
-:class:`~pf_app.idnn.kernel.CompiledIDNN`).
+:class:`~pf_app.idnn.compiled_network.CompiledIDNN`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class NetworkFreeEnergy:
         if order < 2:
             return self.weights.evaluate(x, order)
         if self._compiled is None:
-            from pf_app.idnn.kernel import CompiledIDNN
+            from pf_app.idnn.compiled_network import CompiledIDNN
 
             self._compiled = CompiledIDNN(self.weights)
         return self._compiled.evaluate(x)

@@ -18,7 +18,7 @@ import numpy as np
 from pf_app.config import ConfigError
 from pf_app.idnn import integrability
 from pf_app.idnn.config import TrainConfig, with_training
-from pf_app.io import write_json_atomic
+from pf_app.atomic_files import write_json_atomic
 
 
 def build_standard_dnn(model_cfg, shift, scale, label_scale, eta_rms: float):

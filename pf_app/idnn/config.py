@@ -17,7 +17,7 @@ from pf_app.config import bounded
 
 @dataclass(frozen=True)
 class DataConfig:
-    """The chemical-potential table (:mod:`pf_app.mutable`) and how it is split."""
+    """The chemical-potential table (:mod:`pf_app.mu_table`) and how it is split."""
 
     path: Path
     drop_invalid: bool = False  # drop NaN / out-of-domain rows (count reported) instead of failing

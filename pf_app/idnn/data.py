@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.config import ConfigError
 
 
@@ -48,7 +48,7 @@ def split_indices(n: int, validation_fraction: float, seed: int) -> tuple[np.nda
 
 def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
     """Read ``cfg.path`` (a :class:`pf_app.idnn.config.DataConfig`) and split it with ``seed``."""
-    table = mutable.read(cfg.path, drop_invalid=cfg.drop_invalid)
+    table = mu_table.read(cfg.path, drop_invalid=cfg.drop_invalid)
     temps = np.unique(table.columns["T"])
     if cfg.temperature is None:
         if len(temps) > 1:

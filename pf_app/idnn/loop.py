@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from scipy.optimize import minimize
 
-from pf_app.io import Progress
+from pf_app.progress import Progress
 
 LBFGS_LOG_EVERY = 10  # L-BFGS iterations between validation checks / log rows
 

@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pf_app.io import atomic_path  # noqa: E402
+from pf_app.atomic_files import atomic_path  # noqa: E402
 
 _PHASES = (("epochs", "epoch", "epoch"), ("lbfgs", "step", "L-BFGS iteration"))
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from pf_app import mutable
+from pf_app import mu_table
 
 
 def sample_b2(n: int, seed: int = 0, margin: float = 0.0) -> np.ndarray:
@@ -23,14 +23,14 @@ def sample_b2(n: int, seed: int = 0, margin: float = 0.0) -> np.ndarray:
 
 
 def derivative_table(free_energy, x: np.ndarray, order_parameters=("c", "eta"), temperature: float = 1.0,
-                     provenance: str = "exact derivatives of a known free energy") -> mutable.MuTable:
-    """A :class:`pf_app.mutable.MuTable` of mu = dg/dx at ``x``, plus a column ``g`` of the values."""
+                     provenance: str = "exact derivatives of a known free energy") -> mu_table.MuTable:
+    """A :class:`pf_app.mu_table.MuTable` of mu = dg/dx at ``x``, plus a column ``g`` of the values."""
     g, grad = free_energy(x, 1)
     cols = {"T": np.full(len(x), temperature)}
     cols.update({n: x[:, k] for k, n in enumerate(order_parameters)})
     cols.update({f"mu_{n}": grad[:, k] for k, n in enumerate(order_parameters)})
     cols["g"] = g
-    return mutable.MuTable(tuple(order_parameters), cols, {"energy_unit": "eV", "per_site": "true",
+    return mu_table.MuTable(tuple(order_parameters), cols, {"energy_unit": "eV", "per_site": "true",
                                                           "provenance": provenance})
 
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         truth, what = landau_b2, "Landau polynomial pf_app.idnn.synthetic.landau_b2"
     table = derivative_table(truth, sample_b2(args.points, args.seed), provenance=f"exact derivatives of the {what}")
-    mutable.write(table, args.output)
+    mu_table.write(table, args.output)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pf_app.idnn.config import TrainConfig
 from pf_app.idnn.data import FitData, load_fit_data
 from pf_app.idnn.invariants import default_invariants, format_invariant, parse_invariant
 from pf_app.idnn.weights import IDNNWeights
-from pf_app.io import write_text_atomic
+from pf_app.atomic_files import write_text_atomic
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """``pf_app mc <config>``: many state points, in parallel, appended to a resumable mu table.
 
 Tasks are (temperature x point) in a fixed order; ``point_id`` is the index in that order.  Finished
-rows are appended to ``output.table`` (CSV, pf_app.mutable format; the optional HDF5 copy follows
+rows are appended to ``output.table`` (CSV, pf_app.mu_table format; the optional HDF5 copy follows
 within HDF5_REFRESH_S seconds and at the end) as they arrive, so a killed
 campaign resumes: ids already in the table are skipped and a point interrupted mid-run continues
 from its checkpoint in ``<table>.checkpoints/``.  The table's metadata holds a hash of the campaign
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.config import ConfigError, to_dict
-from pf_app.io import Progress, write_text_atomic
+from pf_app.atomic_files import write_text_atomic
+from pf_app.progress import Progress
 from pf_app.montecarlo.config import CampaignConfig, values_of
 from pf_app.montecarlo.hamiltonian import ClusterExpansion
 from pf_app.montecarlo.homogeneity import default_block
@@ -94,7 +95,7 @@ def finished_ids(cfg: CampaignConfig, key: str) -> set[int]:
     if not path.exists():
         return set()
     _drop_partial_last_line(path)
-    table = mutable.read(path)
+    table = mu_table.read(path)
     if table.meta.get("campaign") != key:
         raise ConfigError(path, "campaign", f"a table written by this campaign (hash {key}); choose another "
                           "output.table or delete the old one", table.meta.get("campaign", "no hash"))
@@ -139,11 +140,11 @@ def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -
     hdf5_written = [time.monotonic()]
 
     def on_result(row: dict) -> None:
-        mutable.append_csv(cfg.output.table,
-                           mutable.MuTable(("c", "eta"), {k: [v] for k, v in row.items()}, meta))
+        mu_table.append_csv(cfg.output.table,
+                           mu_table.MuTable(("c", "eta"), {k: [v] for k, v in row.items()}, meta))
         written.append(row["point_id"])
         if cfg.output.hdf5 is not None and time.monotonic() - hdf5_written[0] > HDF5_REFRESH_S:
-            mutable.write(mutable.read(cfg.output.table), cfg.output.hdf5)
+            mu_table.write(mu_table.read(cfg.output.table), cfg.output.hdf5)
             hdf5_written[0] = time.monotonic()
         bar.update(len(written), force=len(written) == len(pending), T=row["T"], c=row["c"], eta=row["eta"],
                    s=row["seconds"], split=row["flag_split"], unconverged=row["flag_unconverged"])
@@ -164,9 +165,9 @@ def finish_outputs(cfg: CampaignConfig) -> None:
     """The HDF5 copy and (semi-grand-canonical campaigns) the plots, from the complete table."""
     if not cfg.output.table.exists():
         return
-    table = mutable.read(cfg.output.table)
+    table = mu_table.read(cfg.output.table)
     if cfg.output.hdf5 is not None:
-        mutable.write(table, cfg.output.hdf5)
+        mu_table.write(table, cfg.output.hdf5)
     if cfg.output.plots is not None and cfg.ensemble == "sgc":
         from pf_app.montecarlo.phase_diagram import plot_all
 

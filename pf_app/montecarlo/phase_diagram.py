@@ -1,6 +1,6 @@
 """Phase behaviour from semi-grand-canonical tables: order parameter and heat capacity vs T, T-x diagram.
 
-Input: a pf_app.mutable table written by an ``ensemble: sgc`` campaign (columns T = kT, c, mu_c,
+Input: a pf_app.mu_table table written by an ``ensemble: sgc`` campaign (columns T = kT, c, mu_c,
 abs_eta = <|eta|>, heat_capacity = M var(E/M - mu.x)/kT^2 per site in units of k_B, binder_eta).
 The B fraction is x = c / sqrt2.
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app.io import atomic_path
-from pf_app.mutable import MuTable
+from pf_app.atomic_files import atomic_path
+from pf_app.mu_table import MuTable
 
 SQRT2 = math.sqrt(2.0)
 ORDERED_ABS_ETA = 0.25  # <|eta|> above which a point counts as B2-ordered (max 1/sqrt2)

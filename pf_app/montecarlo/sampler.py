@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app.io import atomic_path
+from pf_app.atomic_files import atomic_path
 from pf_app.montecarlo import kernels
 from pf_app.montecarlo.config import SamplingConfig
 from pf_app.montecarlo.estimators import binder_cumulant, detect_equilibration, mean_estimate

@@ -22,7 +22,7 @@ import dolfinx
 from dolfinx import fem
 
 from pf_app.config import to_dict
-from pf_app.io import atomic_path, write_text_atomic
+from pf_app.atomic_files import atomic_path, write_text_atomic
 from pf_app.viz.snapshot import render_in_subprocess
 
 ENERGY_COLUMNS = ["step", "t", "dt", "energy", "mass", "newton_iterations", "wall_seconds"]

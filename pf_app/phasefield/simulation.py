@@ -14,7 +14,7 @@ import numpy as np
 from mpi4py import MPI
 
 from pf_app.freeenergy.base import build_free_energy, use_quadrature
-from pf_app.io import Progress
+from pf_app.progress import Progress
 from pf_app.phasefield.case import AXES, Case
 from pf_app.phasefield.initial import set_initial_state
 from pf_app.phasefield.mesh import build_mesh

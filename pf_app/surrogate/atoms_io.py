@@ -55,7 +55,7 @@ def atoms_to_data(images: list, lattice: Lattice | None = None) -> AlloyData:
 def write_extxyz(path: str | Path, data: AlloyData) -> None:
     from ase.io import write
 
-    from pf_app.io import atomic_path
+    from pf_app.atomic_files import atomic_path
 
     with atomic_path(path) as tmp:
         write(tmp, data_to_atoms(data), format="extxyz")

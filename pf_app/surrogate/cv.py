@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from pf_app.io import Progress
+from pf_app.progress import Progress
 from pf_app.surrogate.config import ModelConfig, TrainConfig
 from pf_app.surrogate.pairmodel import LinearPairModel
 from pf_app.surrogate.problem import Problem, rmse_report_units

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app.io import write_json_atomic
+from pf_app.atomic_files import write_json_atomic
 from pf_app.surrogate.datasets import AlloyData, mixing_energy_eV, reference_energies_eV
 from pf_app.surrogate.pairmodel import LinearPairModel, b_occupation, neighbour_counts
 from pf_app.surrogate.structures import Lattice

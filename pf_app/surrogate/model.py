@@ -17,7 +17,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-from pf_app.io import Progress
+from pf_app.progress import Progress
 from pf_app.surrogate.config import ModelConfig, TrainConfig
 
 tf.get_logger().setLevel("ERROR")  # no retracing warnings: one model per method is built on purpose

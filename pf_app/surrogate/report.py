@@ -13,7 +13,7 @@ import io
 
 import numpy as np
 
-from pf_app.io import atomic_path, write_text_atomic
+from pf_app.atomic_files import atomic_path, write_text_atomic
 from pf_app.surrogate.problem import REPORT_UNITS, Problem
 
 PAIR_MODEL = "linear pair"

@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from pf_app.config import to_dict
-from pf_app.io import atomic_path, write_json_atomic, write_text_atomic
+from pf_app.atomic_files import atomic_path, write_json_atomic, write_text_atomic
 from pf_app.surrogate import report
 from pf_app.surrogate.config import SurrogateConfig
 from pf_app.surrogate.cv import pair_baseline, run_cross_validation

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from pf_app.io import Progress
+from pf_app.progress import Progress
 from pf_app.surrogate.config import ModelConfig, SearchConfig, TrainConfig
 from pf_app.surrogate.problem import Problem
 

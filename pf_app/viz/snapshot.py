@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app.io import atomic_path
+from pf_app.atomic_files import atomic_path
 
 _LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "OMPI_", "MPICH_")
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.bspline import evaluate as bs
 from pf_app.bspline.config import BSplineConfig
 from pf_app.bspline.run import run
@@ -29,7 +29,7 @@ def _random_spline(n_interior=5, seed=0) -> bs.BSplineFreeEnergy:
 
 def _write_table(tmp_path, free_energy, n=3000, seed=0):
     path = tmp_path / "mu.csv"
-    mutable.write(derivative_table(free_energy, sample_b2(n, seed)), path)
+    mu_table.write(derivative_table(free_energy, sample_b2(n, seed)), path)
     return path
 
 
@@ -133,7 +133,7 @@ def test_flagged_rows_excluded_and_standard_errors_weight_residuals(tmp_path):
     table.columns["flag_split"] = bad.astype(float)
     table.columns["se_mu_c"] = np.where(bad, 1e4, 1e-3)
     table.columns["se_mu_eta"] = np.where(bad, 1e4, 1e-3)
-    mutable.write(table, tmp_path / "mu.csv")
+    mu_table.write(table, tmp_path / "mu.csv")
     xt = sample_b2(300, seed=6)
     errors = {}
     for name, extra in (("plain", {}), ("flags", {"exclude_flags": ["flag_split"]}),
@@ -145,7 +145,7 @@ def test_flagged_rows_excluded_and_standard_errors_weight_residuals(tmp_path):
             assert result["model"].provenance["excluded_flagged_rows"] == bad.sum()
     assert errors["plain"] > 1e-2 and errors["flags"] < 1e-5 and errors["se"] < 1e-5, errors  # ridge 1e-8: ~1e-6
     del table.columns["se_mu_eta"]
-    mutable.write(table, tmp_path / "mu.csv")
+    mu_table.write(table, tmp_path / "mu.csv")
     cfg = build(BSplineConfig, {"data": {"path": str(tmp_path / "mu.csv"), "weight_by_standard_errors": True}})
     with pytest.raises(ConfigError, match="se_mu_c, se_mu_eta"):
         run(cfg, write=False)

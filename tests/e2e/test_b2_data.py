@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pf_app import mutable
+from pf_app import mu_table
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE = REPO / "data" / "b2" / "b2_mu.csv"
@@ -18,13 +18,13 @@ KT = 0.09  # eV, the campaign temperature (inputs/mc_b2_campaign.yaml)
 
 @pytest.fixture(scope="module")
 def table():
-    return mutable.read(TABLE)  # raises ConfigError on NaN or out-of-domain rows
+    return mu_table.read(TABLE)  # raises ConfigError on NaN or out-of-domain rows
 
 
 def test_table_is_valid_large_and_inside_the_domain(table):
     assert len(table) >= 10_000, f"campaign goal is >= 10,000 points, the table has {len(table)}"
     c, eta = table.columns["c"], table.columns["eta"]
-    assert np.all(mutable.physical_mask(c, eta))
+    assert np.all(mu_table.physical_mask(c, eta))
     assert np.all(table.columns["T"] == KT)
     assert table.meta["energy_unit"] == "eV" and table.meta["per_site"] == "true"
     split = table.columns["flag_split"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.bspline.evaluate import load as load_bspline
 from pf_app.idnn.weights import load as load_idnn
 
@@ -23,7 +23,7 @@ RMS_C, RMS_ETA = 6.0e-3, 9.0e-4
 
 @pytest.fixture(scope="module")
 def data():
-    t = mutable.read(REPO / "data" / "b2" / "b2_mu.csv")
+    t = mu_table.read(REPO / "data" / "b2" / "b2_mu.csv")
     # what the models learned (data/b2/PROVENANCE.md): homogeneous boxes, L = 12 where it has them
     return t.select((t.columns["flag_split"] == 0) & (t.columns["flag_superseded"] == 0))
 

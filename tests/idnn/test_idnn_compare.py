@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.config import build
 from pf_app.idnn import integrability
 from pf_app.idnn.config import TrainConfig
@@ -28,7 +28,7 @@ def test_two_idnns_vs_two_standard_dnns(tmp_path):
     from pf_app.idnn.compare import run_comparison
 
     path = tmp_path / "mu.csv"
-    mutable.write(derivative_table(landau_b2, sample_b2(2000, seed=0)), path)
+    mu_table.write(derivative_table(landau_b2, sample_b2(2000, seed=0)), path)
     cfg = build(TrainConfig, {"data": {"path": str(path)}, "model": {"hidden": [8, 8]},
                               "training": {"epochs": 15, "batch_size": 128, "lbfgs_iterations": 0, "threads": 1},
                               "output": {"directory": str(tmp_path), "name": "cmp"}})

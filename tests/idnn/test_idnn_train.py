@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.config import ConfigError, build
 from pf_app.idnn import weights as idnn_weights
 from pf_app.idnn.config import TrainConfig
@@ -31,7 +31,7 @@ FAST = {"batch_size": 256, "learning_rate": 0.01, "threads": 1}
 
 def _table(tmp_path, free_energy, n, name="mu.csv", **kw):
     path = tmp_path / name
-    mutable.write(derivative_table(free_energy, sample_b2(n, seed=0), **kw), path)
+    mu_table.write(derivative_table(free_energy, sample_b2(n, seed=0), **kw), path)
     return path
 
 
@@ -74,7 +74,7 @@ def test_three_order_parameters_with_user_invariants(tmp_path):
 
     rng = np.random.default_rng(0)
     x = rng.uniform([0.0, -0.6, -0.6], [1.0, 0.6, 0.6], (3000, 3))
-    mutable.write(derivative_table(truth, x, ("c", "eta1", "eta2")), tmp_path / "mu3.csv")
+    mu_table.write(derivative_table(truth, x, ("c", "eta1", "eta2")), tmp_path / "mu3.csv")
     cfg = _cfg(tmp_path / "mu3.csv", tmp_path, model={"hidden": [12, 12], "features": ["c", "eta1^2 + eta2^2",
                                                                                         "eta1^2*eta2^2"]},
                training={**FAST, "epochs": 25, "lbfgs_iterations": 150})
@@ -115,7 +115,7 @@ def test_config_errors_name_the_key(tmp_path):
                                   "training": {"threads": 1}}), write=False)
     two = derivative_table(landau_b2, sample_b2(20, 1))
     two.columns["T"][:10] = 2.0
-    mutable.write(two, tmp_path / "two.csv")
+    mu_table.write(two, tmp_path / "two.csv")
     with pytest.raises(ConfigError, match=r"data\.temperature.*several"):
         train(_cfg(tmp_path / "two.csv", tmp_path, training={"threads": 1}), write=False)
 

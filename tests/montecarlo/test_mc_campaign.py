@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pf_app import mutable
+from pf_app import mu_table
 from pf_app.config import ConfigError
 from pf_app.montecarlo import sampler
 from pf_app.montecarlo.campaign import build_tasks, run_campaign, settings_of
@@ -38,7 +38,7 @@ def _write(tmp_path: Path, data: dict, name: str = "mc.yaml") -> Path:
 
 
 def _rows(path: Path) -> dict[int, dict]:
-    t = mutable.read(path)
+    t = mu_table.read(path)
     return {int(i): {k: v[n] for k, v in t.columns.items()} for n, i in enumerate(t.columns["point_id"])}
 
 
@@ -52,16 +52,16 @@ def test_resume_after_a_kill_adds_only_the_missing_points(tmp_path):
     table.write_text("".join(lines[:-2]))  # the campaign was killed before the last two rows
     assert run_campaign(cfg, path, progress=False) == 2
     again = _rows(table)
-    ids = mutable.read(table).columns["point_id"]
+    ids = mu_table.read(table).columns["point_id"]
     assert sorted(ids) == [0, 1, 2, 3]  # no duplicates
     for i in range(4):  # seeded per point: a resumed point gives the same row
         assert again[i]["mu_c"] == full[i]["mu_c"] and again[i]["eta"] == full[i]["eta"]
     assert run_campaign(cfg, path, progress=False) == 0  # complete: nothing to do
-    assert len(mutable.read(table)) == 4
+    assert len(mu_table.read(table)) == 4
     table.write_text(table.read_text()[:-25])  # killed in the middle of writing the last row
     with pytest.warns(UserWarning, match="incomplete last row"):
         assert run_campaign(cfg, path, progress=False) == 1
-    assert sorted(mutable.read(table).columns["point_id"]) == [0, 1, 2, 3]
+    assert sorted(mu_table.read(table).columns["point_id"]) == [0, 1, 2, 3]
 
 
 def test_resume_into_a_table_of_another_campaign_is_an_error(tmp_path):
@@ -156,7 +156,7 @@ def test_sgc_scan_writes_table_hdf5_and_phase_diagram_plots(tmp_path):
             "output": {"hdf5": str(tmp_path / "out.h5"), "plots": str(tmp_path / "plots")}}
     path = _write(tmp_path, data)
     run_campaign(load_campaign(path), path, progress=False)
-    table = mutable.read(tmp_path / "out.h5")
+    table = mu_table.read(tmp_path / "out.h5")
     assert len(table) == 6 and {"abs_eta", "heat_capacity", "binder_eta", "se_c"} <= set(table.columns)
     ordered = table.columns["abs_eta"][(table.columns["T"] == 3.0) & (table.columns["mu_c"] == 0.0)]
     disordered = table.columns["abs_eta"][(table.columns["T"] == 9.0) & (table.columns["mu_c"] == 0.0)]
@@ -171,7 +171,7 @@ def test_sobol_and_grid_points_lie_in_the_physical_domain(tmp_path):
         path = _write(tmp_path, {**SMALL, "umbrella": {"phi": [5.0, 5.0], "points": points}})
         tasks = build_tasks(load_campaign(path), path)
         targets = np.array([[t.extra["target_c"], t.extra["target_eta"]] for t in tasks])
-        assert len(tasks) > 4 and np.all(mutable.physical_mask(targets[:, 0], targets[:, 1]))
+        assert len(tasks) > 4 and np.all(mu_table.physical_mask(targets[:, 0], targets[:, 1]))
         assert np.all(targets[:, 1] >= 0)  # eta_nonnegative (default)
 
 
@@ -199,6 +199,6 @@ def test_phase_boundaries_tell_a_gap_from_a_steep_continuous_scan():
     cols = {"T": np.r_[np.full(8, 1.0), np.full(8, 2.0)], "mu_c": np.r_[mu, mu],
             "c": np.r_[steep, gap] * np.sqrt(2), "eta": np.zeros(16), "mu_eta": np.zeros(16),
             "abs_eta": np.r_[[0.6, 0.6, 0.5, 0.3, 0.1, 0.05, 0.05, 0.05], np.full(8, 0.05)]}
-    od, ties = boundaries(mutable.MuTable(("c", "eta"), cols))
+    od, ties = boundaries(mu_table.MuTable(("c", "eta"), cols))
     assert len(ties) == 1 and ties[0] == pytest.approx((0.53, 0.80, 2.0))
     assert len(od) == 1 and od[0][1] == 1.0 and 0.62 < od[0][0] < 0.70

@@ -82,7 +82,7 @@ def test_compiled_kernel_equals_numpy_reference(activation):
     """The chunked compiled kernel and the vectorised numpy evaluator compute the same exact derivatives:
     agreement to round-off (1e-12) for a random 3-order-parameter network with polynomial
     invariants, feature scaling and an output offset."""
-    from pf_app.idnn.kernel import CompiledIDNN
+    from pf_app.idnn.compiled_network import CompiledIDNN
     from pf_app.idnn.weights import IDNNWeights, Layer
 
     rng = np.random.default_rng(5)

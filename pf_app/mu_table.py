@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from pf_app.config import ConfigError
-from pf_app.io import atomic_path
+from pf_app.atomic_files import atomic_path
 
-FORMAT, VERSION = "pf_app.mutable", 1
+FORMAT, VERSION = "pf_app.mutable", 1  # file format name kept until version 2 (column kT)
 SQRT2 = math.sqrt(2.0)
 _DOMAIN_TOL = 1e-9
 
