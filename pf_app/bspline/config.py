@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pf_app.config import bounded
-from pf_app.idnn.config import DataConfig, OutputConfig
+from pf_app.idnn.config import OutputConfig, TrainingTableConfig
 
 
 @dataclass(frozen=True)
 class BSplineConfig:
-    data: DataConfig
+    data: TrainingTableConfig
     degree: int = bounded(3, ge=1, le=5)  # 3 = cubic
     interior_knots: tuple[int, ...] = (2, 4, 6, 8, 12, 16, 24)  # sweep; the best on validation is saved
     regularization: float = bounded(1e-8, ge=0.0)  # ridge lambda relative to the mean diagonal of A^T A

@@ -16,7 +16,7 @@ from pf_app.config import bounded
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class TrainingTableConfig:
     """The chemical-potential table (:mod:`pf_app.mu_table`) and how it is split."""
 
     path: Path
@@ -29,7 +29,9 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class IDNNArchitectureConfig:
+    """The network: hidden layers, activation and the invariant features it reads."""
+
     hidden: tuple[int, ...] = (20, 20)  # units per hidden layer
     activation: Literal["softplus", "tanh", "logistic"] = "softplus"
     features: tuple[str, ...] | None = None  # invariants h(x), e.g. ["c", "eta^2"]; default: (c, eta^2) for B2
@@ -105,8 +107,8 @@ class OutputConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: DataConfig
-    model: ModelConfig = field(default_factory=ModelConfig)
+    data: TrainingTableConfig
+    model: IDNNArchitectureConfig = field(default_factory=IDNNArchitectureConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)

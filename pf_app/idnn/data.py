@@ -47,7 +47,7 @@ def split_indices(n: int, validation_fraction: float, seed: int) -> tuple[np.nda
 
 
 def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
-    """Read ``cfg.path`` (a :class:`pf_app.idnn.config.DataConfig`) and split it with ``seed``."""
+    """Read ``cfg.path`` (a :class:`pf_app.idnn.config.TrainingTableConfig`) and split it with ``seed``."""
     table = mu_table.read(cfg.path, drop_invalid=cfg.drop_invalid)
     temps = np.unique(table.columns["T"])
     if cfg.temperature is None:
