@@ -24,7 +24,7 @@ SEED_PER_SECOND = 1.0
 def main() -> None:
     import tensorflow as tf
 
-    from pf_app.surrogate.config import ModelConfig
+    from pf_app.surrogate.config import NetworkConfig
     from pf_app.surrogate.evaluator import NumpySurrogate
     from pf_app.surrogate.labelers import LatticeLabeler
     from pf_app.surrogate.model import build_model, limit_threads
@@ -35,7 +35,7 @@ def main() -> None:
     labeler = LatticeLabeler.load()
     numbers = labeler.random_configurations(lattice, N_CONFIGS, np.random.default_rng(0))
     x = one_hot(numbers, labeler.species)
-    model = build_model("ECM", lattice.n_sites, 2, ModelConfig())
+    model = build_model("ECM", lattice.n_sites, 2, NetworkConfig())
 
     fast = NumpySurrogate.from_keras(model, labeler.species)
     fast.predict_one_hot(x[:8192])  # warm-up

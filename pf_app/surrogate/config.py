@@ -39,7 +39,9 @@ class LabelerConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConfig:
+class DatasetConfig:
+    """The ``data`` section: where the configurations come from and which of them are used."""
+
     source: Literal["lsms_npz", "lsms_raw", "extxyz", "labeler"] = "lsms_npz"
     path: Path | None = None
     max_per_composition: int = bounded(1000, ge=1)
@@ -53,7 +55,7 @@ class DataConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelConfig:
+class NetworkConfig:
     """Shared trunk ``hidden`` widths, then one task-specific hidden layer per task whose widths
     split ``task_width`` evenly among the tasks trained together (as in the seed)."""
 
@@ -129,9 +131,9 @@ class OutputConfig:
 
 @dataclasses.dataclass(frozen=True)
 class SurrogateConfig:
-    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    data: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
     methods: tuple[str, ...] = ALL_METHODS
-    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    model: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     search: SearchConfig = dataclasses.field(default_factory=SearchConfig)
     cv: CVConfig = dataclasses.field(default_factory=CVConfig)

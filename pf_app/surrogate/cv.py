@@ -14,12 +14,12 @@ import time
 import numpy as np
 
 from pf_app.progress import Progress
-from pf_app.surrogate.config import ModelConfig, TrainConfig
+from pf_app.surrogate.config import NetworkConfig, TrainConfig
 from pf_app.surrogate.pairmodel import LinearPairModel
 from pf_app.surrogate.problem import Problem, rmse_report_units
 
 
-def fold_job(problem: Problem, fold: int, split: dict, methods: tuple[str, ...], model_cfg: ModelConfig,
+def fold_job(problem: Problem, fold: int, split: dict, methods: tuple[str, ...], model_cfg: NetworkConfig,
              train_cfg: TrainConfig, hidden=None, progress: bool = False) -> dict:
     """Train and test every method on one fold (runs in a worker; imports TensorFlow).
     With ``progress`` each model prints epoch lines with an ETA (to the worker's stderr)."""
@@ -60,7 +60,7 @@ def _executor(kind: str, workers: int):
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str, ...], model_cfg: ModelConfig,
+def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str, ...], model_cfg: NetworkConfig,
                          train_cfg: TrainConfig, workers: int = 1, executor: str = "process",
                          fold_ids: tuple[int, ...] | None = None, hidden=None, progress: bool = True) -> dict:
     """Results of every fold (sorted by fold) plus ``wall_seconds``; ``workers == 1`` runs in-process."""

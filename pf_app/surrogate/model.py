@@ -18,7 +18,7 @@ import keras
 import tensorflow as tf
 
 from pf_app.progress import Progress
-from pf_app.surrogate.config import ModelConfig, TrainConfig
+from pf_app.surrogate.config import NetworkConfig, TrainConfig
 
 tf.get_logger().setLevel("ERROR")  # no retracing warnings: one model per method is built on purpose
 
@@ -36,7 +36,7 @@ def output_sizes(method: str, n_sites: int) -> dict[str, int]:
     return {t: 1 if t == "E" else n_sites for t in method}
 
 
-def build_model(method: str, n_sites: int, n_species: int, cfg: ModelConfig,
+def build_model(method: str, n_sites: int, n_species: int, cfg: NetworkConfig,
                 hidden: tuple[tuple[int, str], ...] | None = None, seed: int = 0) -> keras.Model:
     """The MLP for ``method`` (``"E"``, ``"EC"``, ...); ``hidden`` overrides ``cfg.hidden`` with
     (width, activation) pairs (used by the constructive search)."""

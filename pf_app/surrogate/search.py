@@ -13,11 +13,11 @@ import dataclasses
 import numpy as np
 
 from pf_app.progress import Progress
-from pf_app.surrogate.config import ModelConfig, SearchConfig, TrainConfig
+from pf_app.surrogate.config import NetworkConfig, SearchConfig, TrainConfig
 from pf_app.surrogate.problem import Problem
 
 
-def constructive_search(problem: Problem, split: dict, model_cfg: ModelConfig, train_cfg: TrainConfig,
+def constructive_search(problem: Problem, split: dict, model_cfg: NetworkConfig, train_cfg: TrainConfig,
                         cfg: SearchConfig, seed: int = 0, progress: bool = True) -> dict:
     """Returns ``{"hidden": ((width, activation), ...), "score": ..., "trials": [...]}``."""
     from pf_app.surrogate.training import fit_method

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pf_app.config import ConfigError
-from pf_app.surrogate.config import DataConfig, LatticeConfig
+from pf_app.surrogate.config import DatasetConfig, LatticeConfig
 from pf_app.surrogate.datasets import AlloyData, composition_groups, deduplicate, select_per_composition
 from pf_app.surrogate.structures import (Lattice, bcc_supercell, fcc_supercell, lsms_cuau_lattice,
                                          symmetry_permutations)
@@ -21,7 +21,7 @@ def make_lattice(cfg: LatticeConfig) -> Lattice:
     return bcc_supercell(cfg.a_angstrom, cfg.repeats, cfg.c_angstrom)
 
 
-def load_raw(cfg: DataConfig, seed: int) -> AlloyData:
+def load_raw(cfg: DatasetConfig, seed: int) -> AlloyData:
     """All configurations of the source, before de-duplication and selection."""
     if cfg.source == "labeler":
         from pf_app.surrogate.labelers import SHIPPED_CUAU, LatticeLabeler
@@ -48,7 +48,7 @@ def load_raw(cfg: DataConfig, seed: int) -> AlloyData:
     return read_extxyz(cfg.path)
 
 
-def load_dataset(cfg: DataConfig, seed: int) -> tuple[AlloyData, dict]:
+def load_dataset(cfg: DatasetConfig, seed: int) -> tuple[AlloyData, dict]:
     """The selected data set and a summary (counts before/after de-duplication and selection)."""
     data = load_raw(cfg, seed)
     summary = {"loaded": len(data)}

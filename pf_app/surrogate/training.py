@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from pf_app.surrogate.config import ModelConfig, TrainConfig
+from pf_app.surrogate.config import NetworkConfig, TrainConfig
 from pf_app.surrogate.datasets import Standardizer
 from pf_app.surrogate.evaluator import NumpySurrogate
 from pf_app.surrogate.model import build_model, limit_threads, train_model
@@ -26,7 +26,7 @@ class FittedMethod:
         return self.standardizer.inverse(fast.predict_numbers(problem.data.numbers[index]))
 
 
-def fit_method(problem: Problem, method: str, split: dict[str, np.ndarray], model_cfg: ModelConfig,
+def fit_method(problem: Problem, method: str, split: dict[str, np.ndarray], model_cfg: NetworkConfig,
                train_cfg: TrainConfig, hidden=None, progress: bool = False, label: str = "") -> FittedMethod:
     """Standardize on the training part, build and train the MLP for ``method``."""
     limit_threads(train_cfg.threads)

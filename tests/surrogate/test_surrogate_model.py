@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pf_app.cli import main
-from pf_app.surrogate.config import ALL_METHODS, ModelConfig, SearchConfig, TrainConfig
+from pf_app.surrogate.config import ALL_METHODS, NetworkConfig, SearchConfig, TrainConfig
 from pf_app.surrogate.datasets import composition_groups, split_per_composition
 from pf_app.surrogate.labelers import LatticeLabeler
 from pf_app.surrogate.problem import Problem
@@ -28,7 +28,7 @@ def problem():
 def test_shared_trunk_and_task_heads_split_the_width(method):
     from pf_app.surrogate.model import build_model
 
-    model = build_model(method, 32, 2, ModelConfig(hidden=(40, 30), task_width=60))
+    model = build_model(method, 32, 2, NetworkConfig(hidden=(40, 30), task_width=60))
     assert sorted(model.output) == sorted(method)
     for t in method:
         assert model.get_layer(f"head_{t}").units == 60 // len(method)
@@ -40,7 +40,7 @@ def test_numpy_twin_matches_keras(problem):
     from pf_app.surrogate.evaluator import NumpySurrogate
     from pf_app.surrogate.model import build_model
 
-    model = build_model("ECM", 32, 2, ModelConfig(hidden=(20, 20), task_width=30, activation="gelu"), seed=3)
+    model = build_model("ECM", 32, 2, NetworkConfig(hidden=(20, 20), task_width=30, activation="gelu"), seed=3)
     x = one_hot(problem.data.numbers[:50], problem.species)
     ref = model.predict(x, verbose=0)
     fast = NumpySurrogate.from_keras(model, problem.species)
@@ -54,7 +54,7 @@ def test_training_lowers_the_loss_and_predicts_physical_units(problem):
     from pf_app.surrogate.training import evaluate, fit_method
 
     split = split_per_composition(composition_groups(problem.data), np.random.default_rng(1))
-    fitted = fit_method(problem, "EC", split, ModelConfig(hidden=(32,), task_width=32),
+    fitted = fit_method(problem, "EC", split, NetworkConfig(hidden=(32,), task_width=32),
                         TrainConfig(epochs=8, batch_size=32, learning_rate=3e-3))
     assert fitted.history["loss"][-1] < fitted.history["loss"][0]
     result = evaluate(fitted, problem, split["test"])
@@ -68,7 +68,7 @@ def test_training_stops_when_the_target_validation_loss_is_reached(problem):
     from pf_app.surrogate.training import fit_method
 
     split = split_per_composition(composition_groups(problem.data), np.random.default_rng(1))
-    model, recipe = ModelConfig(hidden=(32,), task_width=32), TrainConfig(epochs=10, batch_size=32, learning_rate=3e-3)
+    model, recipe = NetworkConfig(hidden=(32,), task_width=32), TrainConfig(epochs=10, batch_size=32, learning_rate=3e-3)
     full = fit_method(problem, "E", split, model, recipe).history["val_loss"]
     target = min(full[:4])
     assert target > min(full)  # the full run kept improving after epoch 4: stopping early is visible
@@ -83,7 +83,7 @@ def test_constructive_search_adds_layers_of_allowed_widths(problem):
     split = split_per_composition(composition_groups(problem.data), np.random.default_rng(2))
     cfg = SearchConfig(enabled=True, max_layers=2, trials=2, width_step=50, max_width=100, epochs=2,
                        threshold=0.0, methods="E")
-    found = constructive_search(problem, split, ModelConfig(task_width=16), TrainConfig(batch_size=64), cfg,
+    found = constructive_search(problem, split, NetworkConfig(task_width=16), TrainConfig(batch_size=64), cfg,
                                 progress=False)
     assert len(found["hidden"]) == 2 and len(found["trials"]) == 4
     assert all(w in (50, 100) and act in cfg.activations for w, act in found["hidden"])
