@@ -1,15 +1,20 @@
 """Chemical-potential tables: the file between Monte Carlo and free-energy fitting.
 
-Format (version 1; documented in ``docs/formats.md``), as CSV or HDF5:
+Format ``pf_app.mu_table`` version 2 (documented in ``docs/formats.md``), as CSV or HDF5:
 
-* metadata: ``format = pf_app.mutable``, ``version = 1``, ``order_parameters`` (e.g. ``c, eta``),
+* metadata: ``format = pf_app.mu_table``, ``version = 2``, ``order_parameters`` (e.g. ``c, eta``),
   ``energy_unit`` (e.g. ``eV`` or ``V_NN``), ``per_site = true`` (mu are derivatives of the free
   energy *per site*), ``convention`` (free text: pair-energy counting, order-parameter definition),
   ``provenance`` (free text).  In CSV each is a leading line ``# key: value``; in HDF5 an attribute.
-* columns (one row per data point): ``T`` (temperature in the table's energy unit / k_B, i.e. kT),
+* columns (one row per data point): ``kT`` (the thermal energy k_B T, in the table's energy unit),
   one column per order parameter, ``mu_<name>`` per order parameter (required), ``se_mu_<name>``
   (standard error, optional), ``flag_<name>`` integer flags (optional, e.g. ``flag_split`` = 1 when
   the MC box split into domains), and any other numeric columns (kappa, phi, samples, point id...).
+
+Version 1 (``format = pf_app.mutable``, ``version = 1``) is version 2 with the kT column named ``T``;
+it is read as version 2 (``T`` -> ``kT``).  A file without ``format``/``version`` metadata (a table
+written by hand) is read as version 1.  Any other format name or version is refused.  Writers write
+version 2; rows appended to an existing version-1 CSV keep its column names.
 
 For the B2 convention (order parameters ``c, eta``) a row must lie in the physical domain
 0 <= c <= sqrt2, |eta| <= min(c, sqrt2 - c).  Rows with NaN or outside the domain are an error that
@@ -32,7 +37,11 @@ import numpy as np
 from pf_app.config import ConfigError
 from pf_app.atomic_files import atomic_path
 
-FORMAT, VERSION = "pf_app.mutable", 1  # file format name kept until version 2 (column kT)
+FORMAT, VERSION = "pf_app.mu_table", 2
+KT = "kT"  # the column of thermal energies k_B T (energy unit of the table)
+# format name -> the versions this reader understands
+READABLE = {"pf_app.mu_table": (2,), "pf_app.mutable": (1,)}
+V1_KT = "T"  # version 1's name of the kT column
 SQRT2 = math.sqrt(2.0)
 _DOMAIN_TOL = 1e-9
 
@@ -73,7 +82,7 @@ class MuTable:
         return MuTable(self.order_parameters, {k: v[mask] for k, v in self.columns.items()}, dict(self.meta))
 
     def required_columns(self) -> list[str]:
-        return ["T", *self.order_parameters, *(f"mu_{n}" for n in self.order_parameters)]
+        return [KT, *self.order_parameters, *(f"mu_{n}" for n in self.order_parameters)]
 
 
 def physical_mask(c: np.ndarray, eta: np.ndarray, tol: float = _DOMAIN_TOL) -> np.ndarray:
@@ -118,7 +127,32 @@ def read(path: str | Path, drop_invalid: bool = False) -> MuTable:
     if not path.is_file():
         raise ConfigError(path, "<file>", "an existing chemical-potential table (.csv or .h5)", str(path))
     table = _read_h5(path) if path.suffix in (".h5", ".hdf5") else _read_csv(path)
-    return validate(table, path, drop_invalid)
+    return validate(_as_current_version(table, path), path, drop_invalid)
+
+
+def file_version(meta: dict[str, str], file: str | Path) -> int:
+    """The format version a file's metadata declares (1 when it has none); refuses unknown formats/versions."""
+    name = meta.get("format")
+    if name is None and "version" not in meta:
+        return 1
+    if name not in READABLE:
+        raise ConfigError(file, "format", f"one of {', '.join(READABLE)}", name)
+    try:
+        version = int(str(meta.get("version", "1")).strip())
+    except ValueError:
+        version = None
+    if version not in READABLE[name]:
+        raise ConfigError(file, "version", f"{' or '.join(map(str, READABLE[name]))} for format {name}",
+                          meta.get("version"))
+    return version
+
+
+def _as_current_version(table: MuTable, file: Path) -> MuTable:
+    """The table as version 2: a version-1 kT column ``T`` becomes ``kT``; metadata names the current format."""
+    if file_version(table.meta, file) == 1 and V1_KT in table.columns and KT not in table.columns:
+        table.columns = {(KT if k == V1_KT else k): v for k, v in table.columns.items()}
+    table.meta.update({"format": FORMAT, "version": str(VERSION)})
+    return table
 
 
 def write(table: MuTable, path: str | Path) -> None:
@@ -141,6 +175,8 @@ def append_csv(path: str | Path, table: MuTable) -> None:
         write(table, path)
         return
     existing = _csv_column_names(path)
+    if file_version(_parse_meta(_csv_comment_lines(path)), path) == 1 and V1_KT in existing and KT in table.columns:
+        table = MuTable(table.order_parameters, {(V1_KT if k == KT else k): v for k, v in table.columns.items()})
     missing = [c for c in existing if c not in table.columns]
     if missing:
         raise ConfigError(path, missing[0], "the same columns as the existing table", "missing column")
@@ -177,6 +213,17 @@ def _parse_meta(lines: list[str]) -> dict[str, str]:
         key, _, value = line.lstrip("#").strip().partition(":")
         meta[key.strip()] = value.strip()
     return meta
+
+
+def _csv_comment_lines(path: Path) -> list[str]:
+    """The leading ``# key: value`` lines."""
+    lines = []
+    with open(path) as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            lines.append(line)
+    return lines
 
 
 def _csv_column_names(path: Path) -> list[str]:

@@ -77,7 +77,7 @@ def test_cli_help_lists_commands_and_bad_config_exits_2(tmp_path):
 def _table(n=5):
     c = np.full(n, 1 / math.sqrt(2))
     eta = np.linspace(-0.5, 0.5, n)
-    cols = {"T": np.full(n, 0.5), "c": c, "eta": eta, "mu_c": 0.1 * eta, "mu_eta": eta ** 3,
+    cols = {"kT": np.full(n, 0.5), "c": c, "eta": eta, "mu_c": 0.1 * eta, "mu_eta": eta ** 3,
             "se_mu_c": np.full(n, 1e-4), "se_mu_eta": np.full(n, 2e-4), "flag_split": np.arange(n) % 2}
     return mu_table.MuTable(("c", "eta"), cols, {"energy_unit": "V_NN", "provenance": "test"})
 
@@ -111,6 +111,73 @@ def test_mu_table_append_and_invalid_rows(tmp_path):
     mu_table.write(t, path)
     with pytest.raises(ConfigError, match="mu_c: expected a column"):
         mu_table.read(path)
+
+
+V1_CSV = """# format: pf_app.mutable
+# version: 1
+# order_parameters: c, eta
+# energy_unit: eV
+point_id,T,c,eta,mu_c,mu_eta
+0,0.09,0.5,0.1,-0.13,-0.0015
+1,0.09,0.7,0.3,0.01,-0.004
+"""
+
+
+def _v1_h5(path, table):
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs.update({"format": "pf_app.mutable", "version": 1, "order_parameters": "c, eta", "energy_unit": "eV"})
+        for k, v in table.columns.items():
+            f.create_dataset("T" if k == "kT" else k, data=v)
+
+
+def test_mu_table_version_1_reads_as_version_2_with_the_same_values(tmp_path):
+    """Format pf_app.mutable v1 names the kT column T; the reader maps it, values untouched, and a rewrite is v2."""
+    v1 = tmp_path / "v1.csv"
+    v1.write_text(V1_CSV)
+    t = mu_table.read(v1)
+    assert "T" not in t.columns and (t.meta["format"], t.meta["version"]) == ("pf_app.mu_table", "2")
+    np.testing.assert_array_equal(t.columns["kT"], [0.09, 0.09])
+    np.testing.assert_array_equal(t.mu, [[-0.13, -0.0015], [0.01, -0.004]])
+    mu_table.write(t, tmp_path / "v2.csv")
+    text = (tmp_path / "v2.csv").read_text()
+    assert "# format: pf_app.mu_table\n# version: 2\n" in text and "\npoint_id,kT,c,eta," in text
+    np.testing.assert_array_equal(mu_table.read(tmp_path / "v2.csv").columns["kT"], t.columns["kT"])
+    # HDF5 v1, and a hand-written CSV without metadata (read as v1)
+    ref = _table()
+    _v1_h5(tmp_path / "v1.h5", ref)
+    bare = tmp_path / "bare.csv"
+    bare.write_text("\n".join(V1_CSV.splitlines()[4:]) + "\n")
+    for path, want in ((tmp_path / "v1.h5", ref.columns), (bare, t.columns)):
+        got = mu_table.read(path).columns
+        assert set(got) == set(want)
+        for k, v in want.items():
+            np.testing.assert_array_equal(got[k], v)
+
+
+def test_mu_table_rows_appended_to_a_version_1_file_keep_its_column_names(tmp_path):
+    """A campaign resumed after the upgrade appends to its v1 file; the file stays a consistent v1 table."""
+    path = tmp_path / "v1.csv"
+    path.write_text(V1_CSV)
+    row = {"point_id": [2.0], "kT": [0.09], "c": [0.6], "eta": [0.2], "mu_c": [-0.05], "mu_eta": [-0.003]}
+    mu_table.append_csv(path, mu_table.MuTable(("c", "eta"), row))
+    assert path.read_text().splitlines()[4] == "point_id,T,c,eta,mu_c,mu_eta"
+    np.testing.assert_array_equal(mu_table.read(path).columns["kT"], [0.09, 0.09, 0.09])
+
+
+@pytest.mark.parametrize("fmt, version, key, expected", [
+    ("pf_app.mu_table", "3", "version", "2 for format pf_app.mu_table"),
+    ("pf_app.mu_table", "two", "version", "2 for format pf_app.mu_table"),
+    ("pf_app.mutable", "2", "version", "1 for format pf_app.mutable"),
+    ("pf_app.mu_tables", "2", "format", "one of pf_app.mu_table, pf_app.mutable"),
+])
+def test_mu_table_unknown_format_or_version_is_refused_in_one_line(tmp_path, fmt, version, key, expected):
+    path = tmp_path / "future.csv"
+    path.write_text(V1_CSV.replace("pf_app.mutable", fmt).replace("# version: 1", f"# version: {version}"))
+    with pytest.raises(ConfigError) as err:
+        mu_table.read(path)
+    assert str(err.value) == f"{path}: {key}: expected {expected}, got {(version if key == 'version' else fmt)!r}"
 
 
 def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path):

@@ -19,7 +19,7 @@ from pf_app import mu_table
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = {12: ROOT / "results" / "mc_b2" / "b2_mu_L12.csv", 6: ROOT / "results" / "mc_b2" / "b2_mu_L6.csv"}
-KEEP = ["point_id", "L", "T", "c", "eta", "mu_c", "mu_eta", "se_mu_c", "se_mu_eta", "kappa_c", "kappa_eta",
+KEEP = ["point_id", "L", "kT", "c", "eta", "mu_c", "mu_eta", "se_mu_c", "se_mu_eta", "kappa_c", "kappa_eta",
         "phi_c", "phi_eta", "energy", "tau_c", "tau_eta", "n_sweeps", "acceptance", "seconds",
         "bimodality_c", "excess_var_c", "bimodality_eta", "excess_var_eta", "flag_unconverged", "flag_split"]
 RADIUS = 0.04

@@ -21,7 +21,7 @@ class TrainingTableConfig:
 
     path: Path
     drop_invalid: bool = False  # drop NaN / out-of-domain rows (count reported) instead of failing
-    temperature: float | None = None  # use the rows at this T; required when the table has several
+    temperature: float | None = None  # use the rows at this kT; required when the table has several
     validation_fraction: float = bounded(0.2, ge=0.0, lt=1.0)
     value_column: str | None = None  # optional column of g values (function-value data; NaN = none)
     exclude_flags: tuple[str, ...] = ()  # drop rows where any of these columns (e.g. flag_split) is non-zero

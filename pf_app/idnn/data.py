@@ -49,7 +49,7 @@ def split_indices(n: int, validation_fraction: float, seed: int) -> tuple[np.nda
 def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
     """Read ``cfg.path`` (a :class:`pf_app.idnn.config.TrainingTableConfig`) and split it with ``seed``."""
     table = mu_table.read(cfg.path, drop_invalid=cfg.drop_invalid)
-    temps = np.unique(table.columns["T"])
+    temps = np.unique(table.columns["kT"])
     if cfg.temperature is None:
         if len(temps) > 1:
             raise ConfigError(cfg.path, "data.temperature", f"one of the table's temperatures {temps.tolist()}",
@@ -57,7 +57,7 @@ def load_fit_data(cfg, seed: int, anchors=()) -> FitData:
         temperature = float(temps[0])
     else:
         temperature = cfg.temperature
-        rows = np.isclose(table.columns["T"], temperature, rtol=1e-9, atol=0.0)
+        rows = np.isclose(table.columns["kT"], temperature, rtol=1e-9, atol=0.0)
         if not rows.any():
             raise ConfigError(cfg.path, "data.temperature", f"one of the table's temperatures {temps.tolist()}",
                               temperature)

@@ -26,7 +26,7 @@ def derivative_table(free_energy, x: np.ndarray, order_parameters=("c", "eta"), 
                      provenance: str = "exact derivatives of a known free energy") -> mu_table.MuTable:
     """A :class:`pf_app.mu_table.MuTable` of mu = dg/dx at ``x``, plus a column ``g`` of the values."""
     g, grad = free_energy(x, 1)
-    cols = {"T": np.full(len(x), temperature)}
+    cols = {"kT": np.full(len(x), temperature)}
     cols.update({n: x[:, k] for k, n in enumerate(order_parameters)})
     cols.update({f"mu_{n}": grad[:, k] for k, n in enumerate(order_parameters)})
     cols["g"] = g

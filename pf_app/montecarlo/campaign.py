@@ -36,7 +36,7 @@ CONVENTION = ("sigma = +1 B, -1 A; x_s = B fraction on sublattice s (1 = cube co
               "c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2; E = M V0 + V_point sum_i sigma_i "
               "+ sum_(s=1..3) V_s sum_(pairs in shell s, each pair once) sigma_i sigma_j "
               "+ V_triplet sum_(NN triplets, each once) sigma_i sigma_j sigma_k; energy and mu per site; "
-              "T column = kT in energy_unit")
+              "column kT = k_B T in energy_unit")
 
 
 def model_of(cfg: CampaignConfig) -> ClusterExpansion:
@@ -146,7 +146,7 @@ def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -
         if cfg.output.hdf5 is not None and time.monotonic() - hdf5_written[0] > HDF5_REFRESH_S:
             mu_table.write(mu_table.read(cfg.output.table), cfg.output.hdf5)
             hdf5_written[0] = time.monotonic()
-        bar.update(len(written), force=len(written) == len(pending), T=row["T"], c=row["c"], eta=row["eta"],
+        bar.update(len(written), force=len(written) == len(pending), kT=row["kT"], c=row["c"], eta=row["eta"],
                    s=row["seconds"], split=row["flag_split"], unconverged=row["flag_unconverged"])
 
     if pending:

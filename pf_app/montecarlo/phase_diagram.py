@@ -1,6 +1,6 @@
 """Phase behaviour from semi-grand-canonical tables: order parameter and heat capacity vs T, T-x diagram.
 
-Input: a pf_app.mu_table table written by an ``ensemble: sgc`` campaign (columns T = kT, c, mu_c,
+Input: a pf_app.mu_table table written by an ``ensemble: sgc`` campaign (columns kT, c, mu_c,
 abs_eta = <|eta|>, heat_capacity = M var(E/M - mu.x)/kT^2 per site in units of k_B, binder_eta).
 The B fraction is x = c / sqrt2.
 
@@ -39,7 +39,7 @@ def boundaries(table: MuTable, ordered_abs_eta: float = ORDERED_ABS_ETA, jump: f
     cols = table.columns
     x, order = cols["c"] / SQRT2, cols["abs_eta"]
     od, ties = [], []
-    for kT, idx in _groups(cols["T"]):
+    for kT, idx in _groups(cols["kT"]):
         idx = idx[np.argsort(cols["mu_c"][idx])]
         dx = np.abs(np.diff(x[idx]))
         for n, (a, b) in enumerate(zip(idx[:-1], idx[1:])):
@@ -55,7 +55,7 @@ def boundaries(table: MuTable, ordered_abs_eta: float = ORDERED_ABS_ETA, jump: f
 def peak_temperatures(table: MuTable) -> dict[float, float]:
     """kT of the heat-capacity maximum for each mu_c scan."""
     cols = table.columns
-    return {float(mu): float(cols["T"][idx][np.argmax(cols["heat_capacity"][idx])])
+    return {float(mu): float(cols["kT"][idx][np.argmax(cols["heat_capacity"][idx])])
             for mu, idx in _groups(cols["mu_c"])}
 
 
@@ -71,10 +71,10 @@ def plot_order_vs_temperature(table: MuTable, path: Path) -> None:
     mus = [mu for mu, _ in groups]
     norm = matplotlib.colors.Normalize(min(mus), max(mus) if max(mus) > min(mus) else min(mus) + 1)
     for mu, idx in groups:
-        idx = idx[np.argsort(cols["T"][idx])]
+        idx = idx[np.argsort(cols["kT"][idx])]
         colour = plt.cm.coolwarm(norm(mu))
-        ax1.plot(cols["T"][idx], cols["abs_eta"][idx], "o-", ms=3, color=colour)
-        ax2.plot(cols["T"][idx], cols["heat_capacity"][idx], "o-", ms=3, color=colour)
+        ax1.plot(cols["kT"][idx], cols["abs_eta"][idx], "o-", ms=3, color=colour)
+        ax2.plot(cols["kT"][idx], cols["heat_capacity"][idx], "o-", ms=3, color=colour)
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="coolwarm"), ax=ax2, label="mu_c")
     unit = table.meta.get("energy_unit", "")
     ax1.set(xlabel=f"kT [{unit}]", ylabel="<|eta|>", title="B2 order parameter")
@@ -94,7 +94,7 @@ def plot_phase_diagram(table: MuTable, path: Path) -> None:
     cols = table.columns
     od, ties = boundaries(table)
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    sc = ax.scatter(cols["c"] / SQRT2, cols["T"], c=cols["abs_eta"], s=12, cmap="viridis", vmin=0, vmax=1 / SQRT2)
+    sc = ax.scatter(cols["c"] / SQRT2, cols["kT"], c=cols["abs_eta"], s=12, cmap="viridis", vmin=0, vmax=1 / SQRT2)
     fig.colorbar(sc, ax=ax, label="<|eta|>")
     if od:
         od_arr = np.array(sorted(od))  # the boundary T(x) is single valued: a dome

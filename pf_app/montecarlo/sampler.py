@@ -183,7 +183,7 @@ def analyse(chain: _Chain, settings: PointSettings, task: PointTask) -> tuple[di
     prod = data[t0:]
     est = {n: mean_estimate(prod[:, COL[n]]) for n in ("c", "eta", "abs_eta", "energy")}
     m = chain.sampler.lattice.n_sites
-    row = {"point_id": task.point_id, "T": ens.kT, "c": est["c"].mean, "eta": est["eta"].mean}
+    row = {"point_id": task.point_id, "kT": ens.kT, "c": est["c"].mean, "eta": est["eta"].mean}
     if ens.is_umbrella:
         row.update(mu_c=-2 * ens.phi_c * (est["c"].mean - ens.kappa_c),
                    mu_eta=-2 * ens.phi_eta * (est["eta"].mean - ens.kappa_eta),

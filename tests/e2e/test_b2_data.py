@@ -25,7 +25,7 @@ def test_table_is_valid_large_and_inside_the_domain(table):
     assert len(table) >= 10_000, f"campaign goal is >= 10,000 points, the table has {len(table)}"
     c, eta = table.columns["c"], table.columns["eta"]
     assert np.all(mu_table.physical_mask(c, eta))
-    assert np.all(table.columns["T"] == KT)
+    assert np.all(table.columns["kT"] == KT)
     assert table.meta["energy_unit"] == "eV" and table.meta["per_site"] == "true"
     split = table.columns["flag_split"]
     assert set(np.unique(split)) <= {0.0, 1.0}

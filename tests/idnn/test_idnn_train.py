@@ -114,7 +114,7 @@ def test_config_errors_name_the_key(tmp_path):
         train(build(TrainConfig, {"data": {"path": str(path), "weight_by_standard_errors": True},
                                   "training": {"threads": 1}}), write=False)
     two = derivative_table(landau_b2, sample_b2(20, 1))
-    two.columns["T"][:10] = 2.0
+    two.columns["kT"][:10] = 2.0
     mu_table.write(two, tmp_path / "two.csv")
     with pytest.raises(ConfigError, match=r"data\.temperature.*several"):
         train(_cfg(tmp_path / "two.csv", tmp_path, training={"threads": 1}), write=False)

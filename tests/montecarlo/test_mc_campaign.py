@@ -158,8 +158,8 @@ def test_sgc_scan_writes_table_hdf5_and_phase_diagram_plots(tmp_path):
     run_campaign(load_campaign(path), path, progress=False)
     table = mu_table.read(tmp_path / "out.h5")
     assert len(table) == 6 and {"abs_eta", "heat_capacity", "binder_eta", "se_c"} <= set(table.columns)
-    ordered = table.columns["abs_eta"][(table.columns["T"] == 3.0) & (table.columns["mu_c"] == 0.0)]
-    disordered = table.columns["abs_eta"][(table.columns["T"] == 9.0) & (table.columns["mu_c"] == 0.0)]
+    ordered = table.columns["abs_eta"][(table.columns["kT"] == 3.0) & (table.columns["mu_c"] == 0.0)]
+    disordered = table.columns["abs_eta"][(table.columns["kT"] == 9.0) & (table.columns["mu_c"] == 0.0)]
     assert ordered[0] > 0.6 and disordered[0] < 0.3  # kT_c = 6.35 V1 at x = 1/2
     assert (tmp_path / "plots" / "phase_diagram.png").stat().st_size > 1000
     assert (tmp_path / "plots" / "order_vs_T.png").stat().st_size > 1000
@@ -196,7 +196,7 @@ def test_phase_boundaries_tell_a_gap_from_a_steep_continuous_scan():
     mu = np.arange(8.0)
     steep = np.array([0.50, 0.52, 0.56, 0.62, 0.70, 0.80, 0.88, 0.92])  # continuous, ordered up to 0.62
     gap = np.array([0.50, 0.51, 0.52, 0.53, 0.80, 0.81, 0.82, 0.83])  # first-order jump
-    cols = {"T": np.r_[np.full(8, 1.0), np.full(8, 2.0)], "mu_c": np.r_[mu, mu],
+    cols = {"kT": np.r_[np.full(8, 1.0), np.full(8, 2.0)], "mu_c": np.r_[mu, mu],
             "c": np.r_[steep, gap] * np.sqrt(2), "eta": np.zeros(16), "mu_eta": np.zeros(16),
             "abs_eta": np.r_[[0.6, 0.6, 0.5, 0.3, 0.1, 0.05, 0.05, 0.05], np.full(8, 0.05)]}
     od, ties = boundaries(mu_table.MuTable(("c", "eta"), cols))
