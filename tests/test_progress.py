@@ -67,3 +67,17 @@ def test_ranks_other_than_zero_print_nothing(monkeypatch, variable):
 
 def test_disabled_progress_prints_nothing():
     assert _loop(io.StringIO(), enabled=False) == ""
+
+
+def test_surrogate_epoch_lines_end_with_the_last_epoch_reached():
+    """Keras callback: throttled epoch lines, then (early stop at epoch 3 of 200) a final line at 3/200."""
+    from pf_app.surrogate.model import _ProgressCallback
+
+    stream = io.StringIO()
+    callback = _ProgressCallback(Progress("fold 0 E", 200, unit="epoch", every_s=1e6, stream=stream, initial=0))
+    for epoch in range(3):
+        callback.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1), "val_loss": 2.0 / (epoch + 1)})
+    assert stream.getvalue() == ""  # within every_s: no line yet
+    callback.on_train_end()
+    assert stream.getvalue().startswith("fold 0 E: 3/200 (1.5%) ")
+    assert stream.getvalue().endswith("in total | loss=0.3333 val_loss=0.6667\n")

@@ -65,8 +65,8 @@ def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str
                          fold_ids: tuple[int, ...] | None = None, hidden=None, progress: bool = True) -> dict:
     """Results of every fold (sorted by fold) plus ``wall_seconds``; ``workers == 1`` runs in-process."""
     fold_ids = tuple(range(len(folds))) if fold_ids is None else tuple(fold_ids)
-    bar = Progress("cross-validation", len(fold_ids), unit="fold", every_s=0, enabled=progress)
-    bar.update(0)  # the rate (and ETA) counts from the start
+    # a line per finished fold; within a fold (in-process or in each worker) the models print epoch lines
+    bar = Progress("cross-validation", len(fold_ids), unit="fold", every_s=0, enabled=progress, initial=0)
     t0 = time.perf_counter()
     results = []
     if workers == 1:
@@ -80,5 +80,6 @@ def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str
             for job in cf.as_completed(jobs):
                 results.append(job.result())
                 bar.update(len(results), last_fold=results[-1]["fold"])
+    bar.close()
     results.sort(key=lambda r: r["fold"])
     return {"folds": results, "wall_seconds": time.perf_counter() - t0}

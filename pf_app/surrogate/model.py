@@ -81,12 +81,17 @@ def _dataset(codes, targets, perms, n_species, batch_size, shuffle, seed, thread
 
 
 class _ProgressCallback(keras.callbacks.Callback):
+    """Epoch lines with rate and ETA while training; the last epoch reached (early stop or not) at the end."""
+
     def __init__(self, progress: Progress):
         super().__init__()
         self.progress = progress
 
     def on_epoch_end(self, epoch, logs=None):
         self.progress.update(epoch + 1, loss=float(logs["loss"]), val_loss=float(logs["val_loss"]))
+
+    def on_train_end(self, logs=None):
+        self.progress.close()
 
 
 class _StopAtTarget(keras.callbacks.Callback):
@@ -123,7 +128,7 @@ def train_model(model: keras.Model, codes_train: np.ndarray, y_train: dict, code
     if cfg.target_val_loss is not None:
         callbacks.append(_StopAtTarget(cfg.target_val_loss))
     if progress:
-        callbacks.append(_ProgressCallback(Progress(label, cfg.epochs, unit="epoch", every_s=15)))
+        callbacks.append(_ProgressCallback(Progress(label, cfg.epochs, unit="epoch", every_s=15, initial=0)))
     t0 = time.perf_counter()
     hist = model.fit(train, validation_data=val, epochs=cfg.epochs, verbose=0, callbacks=callbacks, shuffle=False)
     out = {k: [float(v) for v in vals] for k, vals in hist.history.items()}

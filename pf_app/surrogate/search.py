@@ -27,7 +27,8 @@ def constructive_search(problem: Problem, split: dict, model_cfg: NetworkConfig,
     widths = np.arange(cfg.width_step, cfg.max_width + 1, cfg.width_step)
     chosen: tuple = ()
     trials, best = [], None
-    bar = Progress("search", cfg.max_layers * cfg.trials, unit="trial", every_s=0, enabled=progress)
+    bar = Progress("search", cfg.max_layers * cfg.trials, unit="trial", every_s=0, enabled=progress,
+                   initial=0)
     for depth in range(cfg.max_layers):
         best = None
         for _ in range(cfg.trials):
@@ -43,4 +44,5 @@ def constructive_search(problem: Problem, split: dict, model_cfg: NetworkConfig,
         chosen = best["hidden"]
         if best["score"] < cfg.threshold:
             break
+    bar.close()
     return {"hidden": chosen, "score": best["score"], "trials": trials}
