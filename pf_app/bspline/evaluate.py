@@ -3,8 +3,13 @@
 ``S(u, v) = sum_ij a_ij B_i(u) N_j(v)`` with B_i, N_j B-splines of ``degree`` on clamped knot
 vectors; using v = eta^2 makes g exactly even in eta.  :meth:`BSplineFreeEnergy.evaluate` has the
 interface of :meth:`pf_app.idnn.weights.IDNNWeights.evaluate`: x (N, 2) = (c, eta) ->
-g (N,) | (g, dg/dx (N, 2)) | (g, dg/dx, d2g/dx2 (N, 2, 2)), energy per site.  Outside the knot span
-the end polynomials are extended.
+g (N,) | (g, dg/dx (N, 2)) | (g, dg/dx, d2g/dx2 (N, 2, 2)), energy per site; the derivatives are
+scipy's exact ones, including the chain rule through v = eta^2.
+
+Outside the knot span the end polynomials are extended and an :class:`ExtrapolationWarning` names
+how many points were outside and how far (once per model): a warning, not an error, because a
+Newton iterate of the phase-field solver may step outside for an iteration and come back, and a
+run should not die for that; but the numbers there are not data, so it is never silent.
 
 Format ``pf_app.bspline`` version 1::
 
@@ -17,6 +22,7 @@ Format ``pf_app.bspline`` version 1::
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +33,10 @@ from pf_app.config import ConfigError, load_json
 from pf_app.atomic_files import write_json_atomic
 
 FORMAT, VERSION = "pf_app.bspline", 1
+
+
+class ExtrapolationWarning(UserWarning):
+    """A B-spline free energy evaluated outside its knot span (the end polynomials are extended)."""
 
 
 def basis(knots: np.ndarray, degree: int, u: np.ndarray, derivative: int = 0) -> np.ndarray:
@@ -50,12 +60,30 @@ class BSplineFreeEnergy:
     energy_unit: str = "unspecified"
     provenance: dict = field(default_factory=dict)
     order_parameters: tuple[str, ...] = ("c", "eta")
+    _warned: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def _check_span(self, c: np.ndarray, v: np.ndarray) -> None:
+        """Warn (once per model) when points lie outside the knot span in c or v = eta^2."""
+        (c0, c1), (v0, v1) = (self.knots_c[0], self.knots_c[-1]), (self.knots_v[0], self.knots_v[-1])
+        dc, dv = np.maximum(c0 - c, c - c1), np.maximum(v0 - v, v - v1)  # > 0 outside
+        # a few ulps past an end are round-off (eta^2 of eta = 1/sqrt2 is 0.5000000000000001), not extrapolation
+        ulps = 4 * np.finfo(float).eps
+        outside = (dc > ulps * max(abs(c0), abs(c1))) | (dv > ulps * max(abs(v0), abs(v1)))
+        if self._warned or not outside.any():
+            return
+        self._warned = True
+        source = self.provenance.get("source", "B-spline free energy")
+        warnings.warn(f"{source}: {int(outside.sum())} of {len(c)} points outside the knot span c in [{c0:.6g}, "
+                      f"{c1:.6g}], eta^2 in [{v0:.6g}, {v1:.6g}] (up to {max(dc.max(), 0.0):.3g} in c, "
+                      f"{max(dv.max(), 0.0):.3g} in eta^2): the end polynomials are extended there (warned once "
+                      f"per model)", ExtrapolationWarning, stacklevel=3)
 
     def evaluate(self, x: np.ndarray, order: int = 1):
         """g per site and (order >= 1) dg/dx (N, 2), (order >= 2) d2g/dx2 (N, 2, 2); x = (c, eta)."""
         x = np.atleast_2d(np.asarray(x, float))
         eta = x[:, 1]
         v = eta * eta
+        self._check_span(x[:, 0], v)
         # scipy's compiled tensor-product evaluation: (degree + 1)^2 terms per point
         tensor = NdBSpline((self.knots_c, self.knots_v), self.coefficients, self.degree, extrapolate=True)
         points = np.column_stack([x[:, 0], v])

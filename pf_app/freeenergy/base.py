@@ -39,7 +39,8 @@ class PolynomialTerm:
 class FreeEnergyConfig:
     """``kind``: formula (text in ``formula`` with ``parameters``), landau (polynomial ``terms`` in
     (c - c_ref, eta_1, ...)), idnn (``path`` to pf_app.idnn JSON), mechanochem (``path`` to a folder of
-    mechanoChemIGA weight files), bspline (``path`` to pf_app.bspline JSON).  ``scale`` multiplies g
+    mechanoChemIGA weight files), bspline (``path`` to pf_app.bspline JSON), mechanochem_bspline (``path`` to a
+    folder with mechanoChemIGA's Cpts.txt and knots.txt; g used as read, no 0.01).  ``scale`` multiplies g
     (unit conversion).  ``integration`` of the terms in g (g itself, g_c in the chemical potential,
     g_eta in the Allen-Cahn equation): consistent (the case's quadrature degree) or lumped (the vertex
     rule, degree-1 fields only: g is needed once per mesh vertex; first-order accurate in the
@@ -47,7 +48,7 @@ class FreeEnergyConfig:
     (numpy twin at the integration points, exact Hessian in the Jacobian) or auto (symbolic formulas;
     networks symbolic when consistent and at the vertices when lumped; splines at the points)."""
 
-    kind: Literal["formula", "landau", "idnn", "mechanochem", "bspline"]
+    kind: Literal["formula", "landau", "idnn", "mechanochem", "bspline", "mechanochem_bspline"]
     formula: str | None = None
     parameters: dict[str, float] = field(default_factory=dict)
     terms: list[PolynomialTerm] = field(default_factory=list)
@@ -62,14 +63,15 @@ class FreeEnergyConfig:
             fail("formula", "a formula string for kind 'formula'", None)
         if self.kind == "landau" and not self.terms:
             fail("terms", "a list of {coef, powers} for kind 'landau'", [])
-        if self.kind in ("idnn", "mechanochem", "bspline") and self.path is None:
+        if self.kind in ("idnn", "mechanochem", "bspline", "mechanochem_bspline") and self.path is None:
             fail("path", f"a model path for kind {self.kind!r}", None)
         expected = {"idnn": "an existing IDNN weights file (pf_app.idnn JSON)",
                     "mechanochem": "an existing folder of mechanoChemIGA weights_<i>.txt files",
-                    "bspline": "an existing B-spline model file (pf_app.bspline JSON)"}
+                    "bspline": "an existing B-spline model file (pf_app.bspline JSON)",
+                    "mechanochem_bspline": "an existing folder with mechanoChemIGA Cpts.txt and knots.txt"}
         if self.path is not None and self.kind in expected and not self.path.exists():
             fail("path", expected[self.kind], str(self.path))
-        if self.kind == "bspline" and self.evaluation == "symbolic":
+        if self.kind in ("bspline", "mechanochem_bspline") and self.evaluation == "symbolic":
             fail("evaluation", "'quadrature' or 'auto' for a B-spline", self.evaluation)
 
 
@@ -136,7 +138,7 @@ def build_free_energy(cfg: FreeEnergyConfig, variables: tuple[str, ...], file=No
     else:
         from pf_app.freeenergy.spline import SplineFreeEnergy
 
-        fe = SplineFreeEnergy.load(cfg.path, variables)
+        fe = SplineFreeEnergy.load(cfg.path, variables, mechanochem=cfg.kind == "mechanochem_bspline")
     return fe if cfg.scale == 1.0 else ScaledFreeEnergy(fe, cfg.scale)
 
 
