@@ -32,3 +32,9 @@ def published_idnn_dir() -> Path:
 def lsms_cuau_dir() -> Path:
     """The seed's LSMS DFT data for 32-atom CuAu (npz and raw output files)."""
     return _shared("lsms_CuAu_32atoms")
+
+
+@pytest.fixture(scope="session")
+def lsms_fept_dir() -> Path:
+    """The seed's second LSMS DFT set: 32-atom FePt on a BCT cell (npz and raw output files)."""
+    return _shared("lsms_FePt_32atoms")
