@@ -154,27 +154,27 @@ class _Run:
         rng = np.random.default_rng(tcfg.seed)
         n = self.xt.shape[0]
         bs = min(tcfg.batch_size, n)
-        bar = Progress(f"{self.label} epochs", tcfg.epochs, unit="epoch", enabled=self.progress)
-        best_epoch, best_loss, step = 0, math.inf, 0
-        for epoch in range(tcfg.epochs):
-            lr = learning_rate(tcfg, epoch)
-            opt.learning_rate.assign(lr)
-            nb = n // bs
-            batches = rng.permutation(n)[: nb * bs].reshape(nb, bs).astype(np.int32)
-            for part, chunk in enumerate(np.array_split(batches, min(tcfg.evaluations_per_epoch, nb))):
-                mean_loss = float(run_steps(chunk))
-                step += len(chunk)
-                if self.record("epochs", epoch + (part + 1) / min(tcfg.evaluations_per_epoch, nb), step, lr,
-                               mean_loss):
-                    return True
-            row = self.history.rows[-1]
-            bar.update(epoch + 1, val_mse=row["val_mse"], train_loss=row["train_loss"])
-            if row["val_loss"] < best_loss:
-                best_epoch, best_loss = epoch, row["val_loss"]
-            elif tcfg.patience is not None and epoch - best_epoch >= tcfg.patience:
-                self.history.stopped_by = "early stopping"
-                return False
-        return False
+        with Progress(f"{self.label} epochs", tcfg.epochs, unit="epoch", enabled=self.progress, initial=0) as bar:
+            best_epoch, best_loss, step = 0, math.inf, 0
+            for epoch in range(tcfg.epochs):
+                lr = learning_rate(tcfg, epoch)
+                opt.learning_rate.assign(lr)
+                nb = n // bs
+                batches = rng.permutation(n)[: nb * bs].reshape(nb, bs).astype(np.int32)
+                for part, chunk in enumerate(np.array_split(batches, min(tcfg.evaluations_per_epoch, nb))):
+                    mean_loss = float(run_steps(chunk))
+                    step += len(chunk)
+                    if self.record("epochs", epoch + (part + 1) / min(tcfg.evaluations_per_epoch, nb), step, lr,
+                                   mean_loss):
+                        return True
+                row = self.history.rows[-1]
+                bar.update(epoch + 1, val_mse=row["val_mse"], train_loss=row["train_loss"])
+                if row["val_loss"] < best_loss:
+                    best_epoch, best_loss = epoch, row["val_loss"]
+                elif tcfg.patience is not None and epoch - best_epoch >= tcfg.patience:
+                    self.history.stopped_by = "early stopping"
+                    return False
+            return False
 
     # ---- phase 2: full-batch L-BFGS (float64) -------------------------------------------------
     def lbfgs(self) -> None:
@@ -197,7 +197,7 @@ class _Run:
             loss, grad = loss_and_grad()
             return float(loss), grad.numpy()
 
-        bar = Progress(f"{self.label} L-BFGS", tcfg.lbfgs_iterations, unit="it", enabled=self.progress)
+        bar = Progress(f"{self.label} L-BFGS", tcfg.lbfgs_iterations, unit="it", enabled=self.progress, initial=0)
         last_epoch = self.history.rows[-1]["epoch"] if self.history.rows else 0.0
         count = [0]
 
@@ -215,6 +215,7 @@ class _Run:
         result = minimize(fun, x0, jac=True, method="L-BFGS-B", callback=callback,
                           options={"maxiter": tcfg.lbfgs_iterations, "maxcor": 30, "ftol": 0.0, "gtol": 0.0})
         assign(result.x)
+        bar.close()
         last = self.history.rows[-1]
         if (last["phase"], last["step"]) != ("lbfgs", count[0]):
             self.record("lbfgs", last_epoch, count[0], math.nan, float(result.fun))
