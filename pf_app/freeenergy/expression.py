@@ -1,8 +1,11 @@
-"""Safe text formulas: parsed with :mod:`ast` into a small expression tree (never ``eval``), with
-exact symbolic derivatives, evaluated either with numpy or as UFL.
+"""The project's one formula parser: text parsed with :mod:`ast` into a small expression tree (never
+``eval``), with exact symbolic derivatives, evaluated with numpy or as UFL.
 
-Grammar: numbers, names (order parameters and user parameters), ``+ - * / **``, unary minus and
-calls of ``exp log sqrt tanh sinh cosh sin cos``.  ``pi`` and ``sqrt2`` are predefined.
+Grammar: numbers, names (order parameters and user parameters), ``+ - * / **``, ``^`` as a synonym of
+``**`` (``eta^2``), unary minus and calls of ``exp log sqrt tanh sinh cosh sin cos``.  ``pi`` and
+``sqrt2`` are predefined.  Users: free-energy, mobility and initial-condition formulas of phase-field
+cases (:class:`Formula`) and the IDNN's polynomial invariants (:func:`pf_app.idnn.invariants.parse_invariant`
+expands the tree into monomials).
 """
 
 from __future__ import annotations
@@ -105,10 +108,12 @@ def call(fn: str, a: Node) -> Node:
 
 def parse(text: str, names: set[str]) -> Node:
     """Parse ``text``; ``names`` are the allowed variables (order parameters and parameters)."""
+    source = text.strip().replace("^", "**")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise FormulaError(f"does not parse: {exc.msg} at column {exc.offset}") from None
+        where = f" of {source!r}" if "^" in text else ""  # the column counts ^ as the two characters of **
+        raise FormulaError(f"does not parse: {exc.msg} at column {exc.offset}{where}") from None
     return _convert(tree.body, names)
 
 

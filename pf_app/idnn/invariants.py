@@ -1,18 +1,18 @@
 """Polynomial invariants h_j(x) written as text, e.g. ``"eta1^2 + eta2^2"`` or ``"2*c*eta^2"``.
 
-The parsed form is the ``features`` representation of :mod:`pf_app.idnn.weights`: per invariant a
-list of terms ``(coef, powers)`` with one integer power per order parameter.  Grammar: a sum of
-terms separated by ``+``/``-``; a term is a product (``*``) of numbers and ``name`` or
-``name^p`` / ``name**p`` factors.
+The text is parsed by the project's formula parser (:mod:`pf_app.freeenergy.expression`) and the
+tree expanded into the ``features`` representation of :mod:`pf_app.idnn.weights`: per invariant a
+list of terms ``(coef, powers)`` with one integer power per order parameter.  A polynomial is built
+from numbers, order-parameter names, ``+ - *``, division by a number and non-negative integer
+powers (``^`` or ``**``); constant terms are dropped (the network's inputs are standardized).
 """
 
 from __future__ import annotations
 
-import re
+from pf_app.freeenergy.expression import FormulaError, Node, parse
 
 Terms = list[tuple[float, tuple[int, ...]]]
-
-_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)|(\*\*|[-+*^]))")
+_Polynomial = dict[tuple[int, ...], float]  # powers -> coefficient, in order of first appearance
 
 
 def default_invariants(order_parameters: tuple[str, ...]) -> tuple[str, ...]:
@@ -23,54 +23,62 @@ def default_invariants(order_parameters: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def parse_invariant(text: str, names: tuple[str, ...]) -> Terms:
-    """Parse one polynomial; raises ``ValueError`` with the reason on bad input."""
-    tokens, pos = [], 0
-    while pos < len(text.rstrip()):
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise ValueError(f"cannot read {text[pos:]!r}")
-        tokens.append(m.groups())
-        pos = m.end()
-    terms: dict[tuple[int, ...], float] = {}
-    i, sign = 0, 1.0
-    while i < len(tokens):
-        if tokens[i][2] in ("+", "-"):
-            sign = -1.0 if tokens[i][2] == "-" else 1.0
-            i += 1
-        coef, powers = sign, [0] * len(names)
-        while True:
-            if i >= len(tokens):
-                raise ValueError("a term is missing after an operator")
-            number, name, op = tokens[i]
-            if number is not None:
-                coef *= float(number)
-                i += 1
-            elif name is not None:
-                if name not in names:
-                    raise ValueError(f"unknown order parameter {name!r} (known: {', '.join(names)})")
-                i += 1
-                power = 1
-                if i < len(tokens) and tokens[i][2] in ("^", "**"):
-                    if i + 1 >= len(tokens) or tokens[i + 1][0] is None or not tokens[i + 1][0].isdigit():
-                        raise ValueError(f"expected a non-negative integer power after {name!r}")
-                    power = int(tokens[i + 1][0])
-                    i += 2
-                powers[names.index(name)] += power
-            else:
-                raise ValueError(f"unexpected {op!r}")
-            if i < len(tokens) and tokens[i][2] == "*":
-                i += 1
-                continue
-            break
-        key = tuple(powers)
-        terms[key] = terms.get(key, 0.0) + coef
-        if i < len(tokens) and tokens[i][2] not in ("+", "-"):
-            raise ValueError(f"unexpected {tokens[i][0] or tokens[i][1] or tokens[i][2]!r}")
-        sign = 1.0
+    """Parse one polynomial; raises ``ValueError`` (a :class:`FormulaError`) with the reason on bad input."""
+    names = tuple(names)
+    terms = _expand(parse(text, set(names)), names)
     terms = {p: c for p, c in terms.items() if c != 0.0 and any(p)}
     if not terms:
-        raise ValueError("the invariant is constant")
+        raise FormulaError("the invariant is constant")
     return [(c, p) for p, c in terms.items()]
+
+
+def _expand(node: Node, names: tuple[str, ...]) -> _Polynomial:
+    op, args = node.op, node.args
+    if op == "num":
+        return {(0,) * len(names): float(node.value)}
+    if op == "var":
+        return {tuple(int(n == node.value) for n in names): 1.0}
+    if op == "neg":
+        return {p: -c for p, c in _expand(args[0], names).items()}
+    if op in ("+", "-"):
+        sign = 1.0 if op == "+" else -1.0
+        out = dict(_expand(args[0], names))
+        for p, c in _expand(args[1], names).items():
+            out[p] = out.get(p, 0.0) + sign * c
+        return out
+    if op == "*":
+        return _product(_expand(args[0], names), _expand(args[1], names))
+    if op == "/":
+        divisor = _constant(_expand(args[1], names))
+        if divisor is None or divisor == 0.0:
+            raise FormulaError("a polynomial divides only by a non-zero number")
+        return {p: c / divisor for p, c in _expand(args[0], names).items()}
+    if op == "**":
+        exponent = _constant(_expand(args[1], names))
+        if exponent is None or exponent < 0 or exponent != int(exponent):
+            raise FormulaError("a polynomial has only non-negative integer powers")
+        base, out = _expand(args[0], names), {(0,) * len(names): 1.0}
+        for _ in range(int(exponent)):
+            out = _product(out, base)
+        return out
+    raise FormulaError(f"{op}() is not allowed in a polynomial")
+
+
+def _product(a: _Polynomial, b: _Polynomial) -> _Polynomial:
+    out: _Polynomial = {}
+    for pa, ca in a.items():
+        for pb, cb in b.items():
+            p = tuple(i + j for i, j in zip(pa, pb))
+            out[p] = out.get(p, 0.0) + ca * cb
+    return out
+
+
+def _constant(poly: _Polynomial) -> float | None:
+    """The value of a polynomial that is a number, else None."""
+    nonzero = {p: c for p, c in poly.items() if c != 0.0}
+    if any(any(p) for p in nonzero):
+        return None
+    return sum(nonzero.values(), 0.0)
 
 
 def format_invariant(terms: Terms, names: tuple[str, ...]) -> str:

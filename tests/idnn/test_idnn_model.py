@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pf_app.freeenergy.expression import Formula
 from pf_app.idnn import weights as idnn_weights
 from pf_app.idnn.invariants import default_invariants, format_invariant, parse_invariant
 
@@ -27,8 +28,16 @@ def test_invariant_parser_round_trip_and_errors():
     assert terms == [(2.0, (1, 2, 0)), (-0.5, (0, 0, 4))]
     assert parse_invariant(format_invariant(terms, OPS3), OPS3) == terms
     assert default_invariants(("c", "eta")) == ("c", "eta^2")
-    for bad, why in (("x", "unknown order parameter"), ("eta1^", "integer power"), ("3", "constant"),
-                     ("c +", "missing"), ("c c", "unexpected")):
+    # one parser for all formulas (pf_app.freeenergy.expression); the invariant must be a polynomial
+    assert parse_invariant("(c + eta1)^2/2", OPS3) == [(0.5, (2, 0, 0)), (1.0, (1, 1, 0)), (0.5, (0, 2, 0))]
+    text = "2*c*eta1^2 - 0.5*eta2**4 + (c - eta2)^3/4"
+    x = np.random.default_rng(0).uniform(-1, 1, (20, 3))
+    expanded = sum(coef * np.prod(x ** np.array(p), axis=1) for coef, p in parse_invariant(text, OPS3))
+    # same polynomial, summed in another order: agreement to a few ulps of the terms (|term| <= 2)
+    np.testing.assert_allclose(expanded, Formula.from_text(text, OPS3).numpy(x, 0), rtol=0, atol=1e-14)
+    for bad, why in (("x", "unknown name 'x'"), ("eta1^", "does not parse"), ("3", "constant"),
+                     ("c +", "does not parse"), ("c c", "does not parse"), ("exp(c)", "exp.. is not allowed"),
+                     ("c^0.5", "integer powers"), ("c/eta1", "divides only by a non-zero number")):
         with pytest.raises(ValueError, match=why):
             parse_invariant(bad, OPS3)
 
