@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "pf_app.surrogate.cli",
     "pf_app.idnn.cli",
     "pf_app.bspline.cli",
+    "pf_app.learn.cli",
     "pf_app.info",
 )
 

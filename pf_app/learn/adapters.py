@@ -1,0 +1,160 @@
+"""The loop's only contact with the Monte Carlo campaign and the IDNN trainer.
+
+Everything the loop needs from :mod:`pf_app.montecarlo` and :mod:`pf_app.idnn` goes through the
+functions here, so that a change of their interfaces is a change of this one file.  Nothing here
+re-implements them: a round's Monte Carlo is ``pf_app mc`` on a generated point list, a committee
+member is ``pf_app train`` on the loop's table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pf_app import mu_table
+from pf_app.config import ConfigError, build
+
+# keys of the train section that the loop sets itself (per member and round)
+LOOP_KEYS = ("data.path", "output")
+
+
+# ---- the IDNN trainer --------------------------------------------------------------------------
+
+def training_config(train: dict, table: Path, seed: int, directory: Path, name: str, file=None):
+    """A ``pf_app train`` config: the loop config's ``train`` section on ``table``, with ``seed``
+    (initial weights and the member's train/validation split) and output ``directory/name``."""
+    from pf_app.idnn.config import TrainConfig
+
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in train.items()}
+    data["data"] = {**data.get("data", {}), "path": str(table)}
+    data["training"] = {**data.get("training", {}), "seed": int(seed)}
+    data["output"] = {"directory": str(directory), "name": name}
+    return build(TrainConfig, data, file=file, key="train")
+
+
+def check_training_section(train: dict, file) -> None:
+    """Refuse keys the loop sets itself; validate the rest as a training config."""
+    if "output" in train:
+        raise ConfigError(file, "train.output", "no output section (the loop names the member files)", train["output"])
+    if "path" in (train.get("data") or {}):
+        raise ConfigError(file, "train.data.path", "no path (the loop trains on its own table)",
+                          train["data"]["path"])
+    training_config(train, Path("table.csv"), 0, Path("."), "check", file)
+
+
+def excluded_flags(train: dict) -> tuple[str, ...]:
+    """The flag columns whose non-zero rows the trainer drops (``train.data.exclude_flags``)."""
+    return tuple((train.get("data") or {}).get("exclude_flags") or ())
+
+
+def train_member(train: dict, table: Path, seed: int, directory: Path, name: str, progress: bool):
+    """Train one committee member; writes ``directory/name.idnn.json`` (+ log, plot); returns its weights."""
+    from pf_app.idnn.train import train as run_training
+
+    return run_training(training_config(train, table, seed, directory, name), progress=progress).weights
+
+
+def weights_path(directory: Path, name: str) -> Path:
+    """Where :func:`train_member` writes the weights of ``name``."""
+    return Path(directory) / f"{name}.idnn.json"
+
+
+def load_model(path: Path):
+    from pf_app.idnn import weights
+
+    return weights.load(path)
+
+
+def model_class():
+    from pf_app.idnn.weights import IDNNWeights, Layer
+
+    return IDNNWeights, Layer
+
+
+def held_out_rows(training_config_file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(x, mu) of the validation rows of a ``pf_app train`` config (the shipped IDNN's held-out rows)."""
+    from pf_app.config import load
+    from pf_app.idnn.config import TrainConfig
+    from pf_app.idnn.data import load_fit_data
+
+    cfg = load(TrainConfig, training_config_file)
+    data = load_fit_data(cfg.data, cfg.training.seed, cfg.loss.anchors)
+    return data.x_val, data.mu_val
+
+
+def exact_free_energy(name: str, file=None):
+    """A known free energy of :mod:`pf_app.idnn.synthetic` by name (``evaluate(x, order)`` interface)."""
+    from pf_app.idnn import synthetic
+
+    fe = getattr(synthetic, name, None)
+    if name.startswith("_") or not callable(fe) or name in ("sample_b2", "derivative_table", "main"):
+        raise ConfigError(file, "oracle.free_energy", "a free energy of pf_app.idnn.synthetic (e.g. landau_b2)",
+                          name)
+    return fe
+
+
+def exact_table(free_energy, x: np.ndarray) -> mu_table.MuTable:
+    """Exact derivatives of ``free_energy`` at ``x`` as a table (column ``g`` holds the values)."""
+    from pf_app.idnn.synthetic import derivative_table
+
+    return derivative_table(free_energy, x)
+
+
+# ---- the Monte Carlo campaign ------------------------------------------------------------------
+
+def _campaign(path: Path, overrides: dict | None = None):
+    from pf_app.montecarlo.config import load_campaign
+
+    return load_campaign(path, overrides)
+
+
+def check_campaign(path: Path) -> None:
+    """The campaign template must be an umbrella campaign at one temperature."""
+    from pf_app.montecarlo.config import values_of
+
+    cfg = _campaign(path)
+    if cfg.ensemble != "umbrella":
+        raise ConfigError(path, "ensemble", "'umbrella' (the loop needs mu at chosen points)", cfg.ensemble)
+    temps = values_of(cfg.temperatures)
+    if len(temps) != 1:
+        raise ConfigError(path, "temperatures", "one temperature (the loop learns g at one T)", temps)
+
+
+def campaign_phi(path: Path) -> np.ndarray:
+    """(phi_c, phi_eta) of the campaign's bias, energy per site."""
+    return np.asarray(_campaign(path).umbrella.phi, float)
+
+
+def run_campaign_points(path: Path, targets: np.ndarray, guess: Path | None, table: Path,
+                        progress: bool) -> mu_table.MuTable:
+    """Umbrella Monte Carlo aimed at ``targets`` (n, 2), appended to ``table`` (resumable: points
+    already there are skipped, an interrupted point continues from its checkpoint).
+
+    The campaign aims with kappa = target + mu_guess / (2 phi); ``guess`` is the current committee's
+    exported IDNN (None: the template's own guess, e.g. mean field, for round 0)."""
+    from pf_app.montecarlo.campaign import run_campaign
+
+    overrides = {"umbrella.points": {"kind": "list", "values": [[float(c), float(e)] for c, e in targets]},
+                 "umbrella.points_are": "target", "output.table": str(table), "output.hdf5": None,
+                 "output.plots": None}
+    if guess is not None:
+        overrides["umbrella.guess"] = str(guess)
+    run_campaign(_campaign(path, overrides), path, progress=progress)
+    return mu_table.read(table)
+
+
+# ---- the order-parameter domain ----------------------------------------------------------------
+
+def to_fractions(c, eta):
+    """Sublattice B fractions (x1, x2) of (c, eta) (B2 convention, DESIGN.md)."""
+    from pf_app.montecarlo.targets import to_fractions as f
+
+    return f(c, eta)
+
+
+def from_fractions(x1, x2):
+    """(c, eta) of sublattice B fractions (x1, x2)."""
+    from pf_app.montecarlo.targets import from_fractions as f
+
+    return f(x1, x2)
