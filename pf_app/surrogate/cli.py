@@ -17,23 +17,16 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    import yaml
-
-    from pf_app.config import ConfigError
+    from pf_app.config import parse_overrides
     from pf_app.surrogate.config import load_config
 
-    overrides = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(args.config, item, "KEY=VALUE after --set", item)
-        overrides[key] = yaml.safe_load(value)
+    overrides = parse_overrides(args.set)
     cfg = load_config(args.config, overrides)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from pf_app.surrogate.runner import run_surrogate
 
     output = Path(args.output) if args.output else cfg.output.directory
-    summary = run_surrogate(cfg, output, progress=not args.quiet)
+    summary = run_surrogate(cfg, output, progress=not args.quiet, config_file=args.config)
     from pf_app.surrogate.report import to_markdown
 
     print(to_markdown(summary["cv_rmse"]))

@@ -19,9 +19,12 @@ ALL_METHODS = ("E", "C", "M", "EC", "EM", "CM", "ECM")
 
 @dataclasses.dataclass(frozen=True)
 class LatticeConfig:
-    """A lattice for labeler data: ``fcc`` n x n x n, or ``bcc`` (BCT when ``c_angstrom`` differs)."""
+    """A lattice for labeler data: ``fcc`` n x n x n, ``bcc`` (BCT when ``c_angstrom`` differs; cells
+    x fastest), or the cells of the LSMS sets, in their files' site order: ``lsms_cuau`` (FCC
+    2 x 2 x 2) and ``lsms_fept`` (BCT 4a x 2a x 2c, c/a = 1.353, two blocks of 2 x 2 x 2 cells);
+    the lengths and repeats are then those of the data and the keys below are ignored."""
 
-    kind: Literal["fcc", "bcc", "lsms_cuau"] = "lsms_cuau"
+    kind: Literal["fcc", "bcc", "lsms_cuau", "lsms_fept"] = "lsms_cuau"
     a_angstrom: float = bounded(3.83, gt=0)
     c_angstrom: float | None = None
     repeats: tuple[int, int, int] = (2, 2, 2)

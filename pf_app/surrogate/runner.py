@@ -34,14 +34,16 @@ def predictions_per_second(fast, x: np.ndarray, min_configs: int = 200_000) -> f
     return len(batch) / (time.perf_counter() - t0)
 
 
-def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True) -> dict:
+def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, config_file=None) -> dict:
+    """``config_file`` is named in configuration errors.  The data are loaded (and checked) before
+    the output folder is made, so a run that fails on its input leaves no folder behind."""
     from pf_app.surrogate.evaluator import NumpySurrogate
     from pf_app.surrogate.training import evaluate, fit_method
 
     t_start = time.perf_counter()
+    data, data_summary = load_dataset(cfg.data, cfg.seed, config_file)
     output.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    data, data_summary = load_dataset(cfg.data, cfg.seed)
     if cfg.output.write_extxyz:
         from pf_app.surrogate.atoms_io import write_extxyz
 

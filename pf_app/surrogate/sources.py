@@ -8,21 +8,24 @@ from pf_app.config import ConfigError
 from pf_app.surrogate.config import DatasetConfig, LatticeConfig
 from pf_app.surrogate.datasets import AlloyData, composition_groups, deduplicate, select_per_composition
 from pf_app.surrogate.structures import (Lattice, bcc_supercell, fcc_supercell, lsms_cuau_lattice,
-                                         symmetry_permutations)
+                                         lsms_fept_lattice, symmetry_permutations)
 
 
-def make_lattice(cfg: LatticeConfig) -> Lattice:
+def make_lattice(cfg: LatticeConfig, config_file=None) -> Lattice:
     if cfg.kind == "lsms_cuau":
         return lsms_cuau_lattice()
+    if cfg.kind == "lsms_fept":
+        return lsms_fept_lattice()
     if cfg.kind == "fcc":
         if len(set(cfg.repeats)) != 1:
-            raise ConfigError(None, "data.labeler.lattice.repeats", "equal repeats for fcc", list(cfg.repeats))
+            raise ConfigError(config_file, "data.labeler.lattice.repeats", "equal repeats for fcc", list(cfg.repeats))
         return fcc_supercell(cfg.a_angstrom, cfg.repeats[0])
     return bcc_supercell(cfg.a_angstrom, cfg.repeats, cfg.c_angstrom)
 
 
-def load_raw(cfg: DatasetConfig, seed: int) -> AlloyData:
-    """All configurations of the source, before de-duplication and selection."""
+def load_raw(cfg: DatasetConfig, seed: int, config_file=None) -> AlloyData:
+    """All configurations of the source, before de-duplication and selection (``config_file``: the
+    YAML file named in configuration errors)."""
     if cfg.source == "labeler":
         from pf_app.surrogate.labelers import SHIPPED_CUAU, LatticeLabeler
 
@@ -30,27 +33,32 @@ def load_raw(cfg: DatasetConfig, seed: int) -> AlloyData:
         if cfg.labeler.species or cfg.labeler.moment_coefficients_muB:
             lab = lab.with_species(cfg.labeler.species or lab.species, cfg.labeler.moment_coefficients_muB,
                                    note="moment coefficients from the config (illustrative)")
-        lattice = make_lattice(cfg.labeler.lattice)
+        lattice = make_lattice(cfg.labeler.lattice, config_file)
         numbers = lab.random_configurations(lattice, cfg.labeler.n_configurations, np.random.default_rng(seed))
         return lab.label(lattice, numbers)
     if not cfg.path.exists():
-        raise ConfigError(None, "data.path", f"an existing {cfg.source} file", str(cfg.path))
-    if cfg.source == "lsms_npz":
-        from pf_app.surrogate.lsms import load_lsms_npz
+        raise ConfigError(config_file, "data.path", f"an existing {cfg.source} file", str(cfg.path))
+    from pf_app.surrogate.lsms import LsmsGeometryError
 
-        return load_lsms_npz(cfg.path)
-    if cfg.source == "lsms_raw":
-        from pf_app.surrogate.lsms import load_lsms_raw
+    try:
+        if cfg.source == "lsms_npz":
+            from pf_app.surrogate.lsms import load_lsms_npz
 
-        return load_lsms_raw(cfg.path)
+            return load_lsms_npz(cfg.path)
+        if cfg.source == "lsms_raw":
+            from pf_app.surrogate.lsms import load_lsms_raw
+
+            return load_lsms_raw(cfg.path)
+    except LsmsGeometryError as exc:  # one line naming the data file (not the YAML), exit 2
+        raise ConfigError(exc.file, "data.path", exc.expected, exc.got) from None
     from pf_app.surrogate.atoms_io import read_extxyz
 
     return read_extxyz(cfg.path)
 
 
-def load_dataset(cfg: DatasetConfig, seed: int) -> tuple[AlloyData, dict]:
+def load_dataset(cfg: DatasetConfig, seed: int, config_file=None) -> tuple[AlloyData, dict]:
     """The selected data set and a summary (counts before/after de-duplication and selection)."""
-    data = load_raw(cfg, seed)
+    data = load_raw(cfg, seed, config_file)
     summary = {"loaded": len(data)}
     if cfg.deduplicate != "none":
         data = deduplicate(data, symmetry_permutations(data.lattice) if cfg.deduplicate == "symmetry" else None)

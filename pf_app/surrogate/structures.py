@@ -1,14 +1,20 @@
-"""Lattices of the surrogate: fixed, documented site order, neighbour shells and one-hot inputs.
+"""Lattices of the surrogate: site order, symmetry, neighbour shells and one-hot inputs.
 
-Site order (the network's input order; every loader maps its data onto it):
+A :class:`Lattice` is a periodic supercell whose sites are listed in the network's input order.
+Data sets bring their own: :func:`lattice_from_sites` takes the site positions of a data file in
+the file's order, infers the (orthogonal) supercell the positions tile and names the lattice by its
+space group (spglib); every other file of the set is then matched onto those sites by position
+(:func:`site_permutation`), so the loaders need no lattice key and accept any species.
 
-* FCC ``n x n x n`` conventional cells (CuAu, 32 sites for n = 2): cells in the order
+Built-in cells (labeler demos), in the order of the LSMS files they imitate:
+
+* FCC ``n x n x n`` conventional cells (the LSMS CuAu cell for n = 2): cells in the order
   ``for iz: for iy: for ix:`` (x fastest), and within a cell the basis
-  ``(0,0,0), (1/2,1/2,0), (1/2,0,1/2), (0,1/2,1/2)``.  This is exactly the LSMS order of
-  ``../shared/data/lsms_CuAu_32atoms`` (site id = 4 * (ix + n iy + n^2 iz) + basis index).
-* BCC / BCT conventional cells ``nx x ny x nz`` (FePt, 32 sites for 2 x 2 x 4): same cell order,
-  basis ``(0,0,0)`` (sublattice 1, corners) then ``(1/2,1/2,1/2)`` (sublattice 2, body centres),
-  lattice constants ``a, a, c`` (BCT when ``c != a``).
+  ``(0,0,0), (1/2,1/2,0), (1/2,0,1/2), (0,1/2,1/2)``  (site id = 4 * (ix + n iy + n^2 iz) + basis).
+* BCC / BCT conventional cells ``nx x ny x nz``, lattice constants ``a, a, c``, basis ``(0,0,0)``
+  (sublattice 1, corners) then ``(1/2,1/2,1/2)`` (sublattice 2, body centres); cells x fastest, or
+  in blocks of cells (``block``): the LSMS FePt cell is 4 x 2 x 2 BCT cells listed in two blocks of
+  2 x 2 x 2 cells (x fastest inside a block), the block at x = 0 first (:func:`lsms_fept_lattice`).
 
 Positions are in angstrom (ASE convention) unless a name says ``_bohr``.
 """
@@ -62,12 +68,19 @@ class Shell:
         return int(self.multiplicity[0].sum())
 
 
-def _supercell(name, basis, reps, lengths) -> Lattice:
+def _supercell(name, basis, reps, lengths, block=None) -> Lattice:
+    """Cells ``reps`` of an orthogonal conventional cell with ``lengths``; cell indices x fastest,
+    or grouped in blocks of ``block`` cells (blocks x fastest, cells x fastest inside a block)."""
     reps = tuple(int(r) for r in reps)
+    block = reps if block is None else tuple(int(b) for b in block)
+    if any(r % b for r, b in zip(reps, block)):
+        raise ValueError(f"blocks {block} do not tile {reps} cells")
     lengths = np.asarray(lengths, dtype=float)
-    frac = [(np.array(cell_index[::-1]) + np.array(b)) / np.array(reps)
-            for cell_index in itertools.product(*(range(r) for r in reps[::-1]))
-            for b in basis]
+    n_blocks = [r // b for r, b in zip(reps, block)]
+    cells = [np.array(outer[::-1]) * block + inner[::-1]
+             for outer in itertools.product(*(range(n) for n in n_blocks[::-1]))
+             for inner in itertools.product(*(range(b) for b in block[::-1]))]
+    frac = [(c + np.array(b)) / np.array(reps) for c in cells for b in basis]
     cell = np.diag(lengths * np.array(reps))
     return Lattice(name, np.asarray(frac) @ cell, cell)
 
@@ -77,11 +90,13 @@ def fcc_supercell(a: float, n: int = 2) -> Lattice:
     return _supercell(f"fcc{n}x{n}x{n}", _FCC_BASIS, (n, n, n), (a, a, a))
 
 
-def bcc_supercell(a: float, reps: tuple[int, int, int] = (2, 2, 4), c: float | None = None) -> Lattice:
-    """BCC (``c`` None or equal to ``a``) or BCT conventional cells, lengths in angstrom."""
+def bcc_supercell(a: float, reps: tuple[int, int, int] = (4, 2, 2), c: float | None = None,
+                  block: tuple[int, int, int] | None = None) -> Lattice:
+    """BCC (``c`` None or equal to ``a``) or BCT conventional cells, lengths in angstrom; cells x
+    fastest, or in ``block``s of cells (see the module docstring)."""
     c = a if c is None else c
     kind = "bcc" if np.isclose(c, a) else "bct"
-    return _supercell(f"{kind}{reps[0]}x{reps[1]}x{reps[2]}", _BCC_BASIS, reps, (a, a, c))
+    return _supercell(f"{kind}{reps[0]}x{reps[1]}x{reps[2]}", _BCC_BASIS, reps, (a, a, c), block)
 
 
 #: The LSMS CuAu cell: FCC a = 7.2377 bohr, 2 x 2 x 2 conventional cells (see the data's PROVENANCE).
@@ -90,6 +105,62 @@ LSMS_CUAU_A_BOHR = 7.2376659
 
 def lsms_cuau_lattice() -> Lattice:
     return fcc_supercell(LSMS_CUAU_A_BOHR * BOHR_ANGSTROM, 2)
+
+
+#: The LSMS FePt cell: BCT a = 5.218 bohr, c = 7.058 bohr (c/a = 1.353), 4a x 2a x 2c, sites in two
+#: blocks of 2 x 2 x 2 cells (see ../shared/data/lsms_FePt_32atoms/PROVENANCE.md).
+LSMS_FEPT_A_BOHR, LSMS_FEPT_C_BOHR = 5.218, 7.058
+
+
+def lsms_fept_lattice() -> Lattice:
+    return bcc_supercell(LSMS_FEPT_A_BOHR * BOHR_ANGSTROM, (4, 2, 2), LSMS_FEPT_C_BOHR * BOHR_ANGSTROM, (2, 2, 2))
+
+
+def orthogonal_cell(positions: np.ndarray, tol: float = 1e-3) -> np.ndarray:
+    """The orthogonal supercell (3, 3) [angstrom] that the site ``positions`` tile periodically.
+
+    LSMS output files list positions but not the cell.  Along each axis the distinct coordinates
+    u_0 < ... < u_(k-1) leave gaps g_i = u_(i+1) - u_i; the cell length L closes the cycle with the
+    wrap-around gap L - (u_(k-1) - u_0), chosen so that the cyclic gap sequence repeats with the
+    shortest period q (k divisible by q) that the known gaps allow, i.e. the gap sequence of one
+    lattice period continues across the boundary.  Raises ``ValueError`` when no period fits.
+    """
+    positions = np.asarray(positions, dtype=float)
+    lengths = []
+    for axis in range(3):
+        x = np.sort(positions[:, axis])
+        u = x[np.concatenate([[True], np.diff(x) > tol])]  # distinct coordinates, as in the data
+        gaps = np.diff(u)
+        k = len(u)
+        period = next((q for q in range(1, k) if k % q == 0
+                       and np.allclose(gaps[q:], gaps[:-q], atol=2 * tol)), None)
+        if period is None:
+            raise ValueError(f"the site coordinates along axis {'xyz'[axis]} {np.round(u, 4).tolist()} "
+                             f"(angstrom) tile no periodic orthogonal cell")
+        lengths.append(u[-1] - u[0] + gaps[k - 1 - period])
+    return np.diag(lengths)
+
+
+def _spglib():
+    """spglib with its exceptions on (its documented switch; the old mode warns on every call)."""
+    import spglib
+    import spglib.error
+
+    spglib.error.OLD_ERROR_HANDLING = False
+    return spglib
+
+
+def lattice_from_sites(positions: np.ndarray, cell: np.ndarray | None = None, tol: float = 1e-3) -> Lattice:
+    """The lattice of a data file: its sites in the file's order, the cell (default: the orthogonal
+    cell they tile, :func:`orthogonal_cell`), named by the space group spglib finds for the empty
+    lattice, e.g. ``"I4/mmm (139), 32 sites, 11.045 x 5.522 x 7.470 angstrom"``."""
+    spglib = _spglib()
+    positions = np.asarray(positions, dtype=float)
+    cell = orthogonal_cell(positions, tol) if cell is None else np.asarray(cell, dtype=float)
+    frac = positions @ np.linalg.inv(cell)
+    group = spglib.get_spacegroup((cell, frac, np.ones(len(positions), dtype=int)), symprec=tol)
+    size = " x ".join(f"{v:.3f}" for v in np.linalg.norm(cell, axis=1))
+    return Lattice(f"{group}, {len(positions)} sites, {size} angstrom", positions, cell)
 
 
 def neighbour_shells(lattice: Lattice, n_shells: int, tol: float = 1e-4) -> list[Shell]:
@@ -150,24 +221,19 @@ def site_permutation(lattice: Lattice, positions: np.ndarray, cell: np.ndarray, 
 
 
 def symmetry_permutations(lattice: Lattice, tol: float = 1e-3) -> np.ndarray:
-    """(G, M) site permutations of the supercell's space group: every signed axis permutation (the
-    cubic point group, 48 operations; only those mapping the cell onto itself are kept, e.g. 16 for
-    a tetragonal cell) combined with every translation by a site vector.  ``numbers[:, perm]`` is an
-    equivalent configuration, so the targets (energy; per-site quantities permuted alike) agree."""
-    ops = []
-    for axes in itertools.permutations(range(3)):
-        for signs in itertools.product((1, -1), repeat=3):
-            rot = np.zeros((3, 3))
-            rot[range(3), axes] = signs
-            ops.append(rot)
+    """(G, M) site permutations of the supercell's space group, found by spglib for the lattice with
+    every site occupied alike: the point operations that map the supercell onto itself (48 for the
+    FCC 2 x 2 x 2 cell; 8 for the LSMS FePt cell, 4a x 2a x 2c, whose x and y periods differ) times
+    the translations by lattice vectors inside it (32).  ``numbers[:, perm]`` is then an equivalent
+    configuration, so the targets (energy; per-site quantities permuted alike) agree."""
+    spglib = _spglib()
+    inv = np.linalg.inv(lattice.cell)
+    frac = lattice.positions @ inv
+    ops = spglib.get_symmetry((lattice.cell, frac, np.ones(lattice.n_sites, dtype=int)), symprec=tol)
     perms = set()
-    for rot in ops:
-        rotated = lattice.positions @ rot.T
-        for shift in lattice.positions:
-            try:
-                perm = site_permutation(lattice, rotated + shift, lattice.cell, tol)
-            except ValueError:
-                break  # this rotation does not map the lattice onto itself
-            # site_permutation gives p with moved[p] in lattice order; we want the inverse map
-            perms.add(tuple(np.argsort(perm)))
+    for rot, shift in zip(ops["rotations"], ops["translations"]):
+        moved = (frac @ rot.T + shift) @ lattice.cell
+        perm = site_permutation(lattice, moved, lattice.cell, tol)
+        # site_permutation gives p with moved[p] in lattice order; we want the inverse map
+        perms.add(tuple(np.argsort(perm)))
     return np.array(sorted(perms), dtype=np.int64)

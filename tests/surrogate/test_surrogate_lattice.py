@@ -1,4 +1,4 @@
-"""Lattices (CuAu FCC, FePt BCC/BCT), symmetry, the linear pair model, the labeler, extxyz round trip."""
+"""Lattices (CuAu FCC, FePt BCT), symmetry, the linear pair model, the labeler, extxyz round trip."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from pf_app.surrogate.atoms_io import read_extxyz, write_extxyz
 from pf_app.surrogate.labelers import LatticeLabeler, fit_labeler
 from pf_app.surrogate.pairmodel import LinearPairModel
-from pf_app.surrogate.structures import (bcc_supercell, fcc_supercell, lsms_cuau_lattice, one_hot,
-                                         site_permutation, symmetry_permutations)
+from pf_app.surrogate.structures import (BOHR_ANGSTROM, bcc_supercell, fcc_supercell, lsms_cuau_lattice,
+                                         lsms_fept_lattice, one_hot, orthogonal_cell, site_permutation,
+                                         symmetry_permutations)
 
-FEPT_A = 3.86  # angstrom, illustrative (L1_0 FePt a ~ 3.85 angstrom); BCT c/a below 1
 FE, PT = 26, 78
 
 
@@ -23,15 +23,30 @@ def test_shell_coordinations_are_the_textbook_ones():
     assert np.isclose(bcc[0].distance, 2.87 * np.sqrt(3) / 2)
 
 
-def test_fept_cells_have_32_sites_in_the_documented_order():
-    bcc = bcc_supercell(FEPT_A, (2, 2, 4))
-    bct = bcc_supercell(FEPT_A, (2, 2, 4), c=0.9 * FEPT_A)
-    assert bcc.n_sites == bct.n_sites == 32 and bcc.name == "bcc2x2x4" and bct.name == "bct2x2x4"
-    np.testing.assert_allclose(bcc.positions[:4], [[0, 0, 0], [FEPT_A / 2] * 3, [FEPT_A, 0, 0],
-                                                   [1.5 * FEPT_A, FEPT_A / 2, FEPT_A / 2]])
-    # tetragonal cells: 16 point operations x 32 translations
-    assert len(symmetry_permutations(bcc)) == len(symmetry_permutations(bct)) == 512
+def test_fept_cell_is_the_lsms_bct_cell_in_blocked_order():
+    """PROVENANCE of the FePt set: BCT a = 5.218, c = 7.058 bohr, 4a x 2a x 2c; sites in blocks of
+    2 x 2 x 2 cells (x fastest inside a block, corner then body centre), then the next block along x."""
+    fept = lsms_fept_lattice()
+    a, c = 5.218 * BOHR_ANGSTROM, 7.058 * BOHR_ANGSTROM
+    assert fept.n_sites == 32 and fept.name == "bct4x2x2"
+    np.testing.assert_allclose(np.diag(fept.cell), [4 * a, 2 * a, 2 * c])
+    np.testing.assert_allclose(fept.positions[:4], [[0, 0, 0], [a / 2, a / 2, c / 2], [a, 0, 0], [1.5 * a, a / 2, c / 2]])
+    np.testing.assert_allclose(fept.positions[16], [2 * a, 0, 0])  # the second block starts at x = 2a
+    # not a square base: only mmm (8 operations) maps the supercell onto itself, times 32 translations
+    assert len(symmetry_permutations(fept)) == 256
+    # a square-based BCT cell keeps the 4-fold axis: 16 x 32; the FCC cell 48 x 32
+    assert len(symmetry_permutations(bcc_supercell(a, (2, 2, 4), c=c))) == 512
     assert len(symmetry_permutations(lsms_cuau_lattice())) == 48 * 32
+
+
+def test_orthogonal_cell_is_found_from_the_sites_alone():
+    for lattice in (lsms_cuau_lattice(), lsms_fept_lattice(), bcc_supercell(2.87, (3, 2, 2))):
+        np.testing.assert_allclose(orthogonal_cell(lattice.positions), lattice.cell, atol=1e-12)
+    # an uneven basis along x (0 and 0.3 in a cell of length 1): the gap 0.7 closes the cycle
+    sites = np.array([[x, y, z] for x in (0, 0.3, 1, 1.3) for y in (0, 1) for z in (0, 1)])
+    np.testing.assert_allclose(np.diag(orthogonal_cell(sites)), [2, 2, 2])
+    with pytest.raises(ValueError, match="axis x"):
+        orthogonal_cell(np.array([[0, 0, 0], [0.3, 0, 0], [1.0, 0, 0]]))  # gaps 0.3, 0.7: no period
 
 
 def test_symmetry_permutations_keep_pair_energies():
@@ -88,7 +103,7 @@ def test_shipped_labeler_is_the_fit_to_the_lsms_data(lsms_cuau_dir):
 
 
 def test_fept_demo_data_round_trips_through_extxyz(tmp_path):
-    lattice = bcc_supercell(FEPT_A, (2, 2, 4), c=0.95 * FEPT_A)
+    lattice = lsms_fept_lattice()
     labeler = LatticeLabeler.load().with_species((FE, PT), [[2.8, -0.05, 0, 0, 0], [0.35, 0.0, 0, 0, 0]],
                                                  note="illustrative moments")
     data = labeler.label(lattice, labeler.random_configurations(lattice, 20, np.random.default_rng(3)))

@@ -105,7 +105,7 @@ def test_cli_end_to_end_with_two_workers(tmp_path):
         "data:\n  source: labeler\n  max_per_composition: 20\n"
         "  labeler: {n_configurations: 400, species: [26, 78],"
         " moment_coefficients_muB: [[2.8, -0.05, 0, 0, 0], [0.35, 0, 0, 0, 0]],"
-        " lattice: {kind: bcc, a_angstrom: 3.86, c_angstrom: 3.7, repeats: [2, 2, 4]}}\n"
+        " lattice: {kind: lsms_fept}}\n"
         "methods: [E, ECM]\nmodel: {hidden: [32], task_width: 32}\n"
         "train: {epochs: 3, batch_size: 64}\ncv: {k: 2, workers: 2}\n")
     out = tmp_path / "out"
@@ -114,7 +114,7 @@ def test_cli_end_to_end_with_two_workers(tmp_path):
                  "learning_curves.png", "models/surrogate_ECM.keras", "models/surrogate_E.json"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["species"] == [26, 78] and summary["lattice"] == "bct2x2x4"
+    assert summary["species"] == [26, 78] and summary["lattice"] == "bct4x2x2"
     rows = {(r["quantity"], r["method"]) for r in summary["cv_rmse"]}
     assert {("E", "E"), ("E", "ECM"), ("E", "linear pair"), ("C", "ECM"), ("M", "ECM")} <= rows
     model = keras.models.load_model(out / "models/surrogate_ECM.keras")
