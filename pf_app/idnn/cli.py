@@ -1,7 +1,9 @@
 """``pf_app train <config.yaml>``: fit an IDNN free energy to a chemical-potential table.
 
-``--compare N`` instead trains N IDNNs and N standard DNNs from seeds seed..seed+N-1 and writes
-the comparison figure and summary (:mod:`pf_app.idnn.compare`).
+``--resume`` continues a stopped training from ``<output>/<name>.checkpoint.npz`` to the same
+weights as an uninterrupted run (:mod:`pf_app.idnn.checkpoint`).  ``--compare N`` instead trains
+N IDNNs and N standard DNNs from seeds seed..seed+N-1 and writes the comparison figure and summary
+(:mod:`pf_app.idnn.compare`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ def register(sub) -> None:
     p.add_argument("config", help="training config, e.g. inputs/idnn_b2.yaml")
     p.add_argument("--compare", type=int, metavar="N",
                    help="train N IDNNs and N standard DNNs (different seeds) and plot their learning curves")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the training checkpoint in the output folder (<name>.checkpoint.npz)")
     add_config_options(p, "training.epochs=50")
     p.set_defaults(func=run)
 
@@ -37,6 +41,9 @@ def run(args) -> int:
         from pf_app.config import ConfigError
         from pf_app.idnn.compare import run_comparison
 
+        if args.resume:
+            raise ConfigError("--resume", "--compare", "no --compare with --resume (comparisons do not checkpoint)",
+                              args.compare)
         if args.compare < 1:
             raise ConfigError("--compare", "N", "a count >= 1", args.compare)
         summary = run_comparison(cfg, args.compare, progress=not args.quiet)
@@ -44,7 +51,7 @@ def run(args) -> int:
         return 0
     from pf_app.idnn.train import train
 
-    result = train(cfg, progress=not args.quiet)
+    result = train(cfg, progress=not args.quiet, resume=args.resume)
     errors = result.weights.provenance["final_errors"]
     print(json.dumps({"files": {k: str(v) for k, v in result.paths.items()}, "final_errors": errors,
                       "stopped_by": result.history.stopped_by}))

@@ -87,6 +87,7 @@ class TrainingConfig:
     target_val_mse: float | None = None  # stop once the validation MSE of mu reaches this
     seed: int = 0
     threads: int | None = None  # TensorFlow intra-op threads (None: TensorFlow's default)
+    checkpoint_every: int = bounded(1, ge=0)  # epochs between training checkpoints for --resume (0: only after the epochs)
 
     def check(self, fail):
         for key in ("patience", "max_seconds", "target_val_mse", "threads"):

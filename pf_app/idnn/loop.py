@@ -8,6 +8,11 @@ Loss (the seed's Eq. 5 with weights and scaling)::
 terms; None for models without one).  The reported ``val_mse`` is sum_k mean((mu_k - mu_k^data)^2)
 in the data's units (energy per site)^2, unweighted and unscaled, so that recipes compare directly.
 The weights with the best validation loss are kept (checked every evaluation).
+
+``fit(..., callbacks=[...])`` calls, on each callback that has them, ``on_train_begin(run)``,
+``on_epoch_end(run, epoch)`` after every minibatch epoch and ``on_epochs_end(run)`` when the epochs
+are over (before L-BFGS).  :class:`pf_app.idnn.checkpoint.TrainingCheckpoint` is one: it saves
+:meth:`_Run.state` with the variables and restores them through :meth:`_Run.load_state`.
 """
 
 from __future__ import annotations
@@ -70,6 +75,14 @@ class _Run:
     def __init__(self, model, objective: Objective, data, tcfg, progress: bool, label: str):
         self.model, self.obj, self.tcfg, self.label, self.progress = model, objective, tcfg, label, progress
         self.vars = list(model.trainable_variables)
+        self.optimizer = make_optimizer(tcfg.optimizer, tcfg.learning_rate)
+        self.optimizer.build(self.vars)
+        # where the epochs stand (all of it is checkpointed): the next epoch, optimizer steps so far,
+        # the shuffling generator, patience's reference (epoch, loss), whether the epochs are over
+        # and whether a stop criterion ended them
+        self.epoch, self.step, self.rng = 0, 0, np.random.default_rng(tcfg.seed)
+        self.best_epoch, self.best_epoch_loss = 0, math.inf
+        self.epochs_done, self.stopped = False, False
         c = lambda a: tf.constant(np.asarray(a, float))
         self.xt, self.mut, self.wt = c(data.x_train), c(data.mu_train), c(data.w_train)
         has_val = len(data.x_val) > 0
@@ -129,11 +142,27 @@ class _Run:
         for v, value in zip(self.vars, self.best[1]):
             v.assign(value)
 
+    # ---- checkpoint state (besides the model's and optimizer's variables) ----------------------
+    def state(self) -> dict:
+        """Plain-JSON state of the run; the best weights are ``self.best[1]``."""
+        return {"epoch": self.epoch, "step": self.step, "rng": self.rng.bit_generator.state,
+                "best_val_loss": self.best[0], "best_epoch": self.best_epoch, "best_epoch_loss": self.best_epoch_loss,
+                "epochs_done": self.epochs_done, "stopped": self.stopped, "stopped_by": self.history.stopped_by,
+                "elapsed_s": time.perf_counter() - self.t0, "rows": self.history.rows}
+
+    def load_state(self, state: dict, best_weights: list[np.ndarray]) -> None:
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.rng.bit_generator.state = state["rng"]
+        self.best = (state["best_val_loss"], best_weights)
+        self.best_epoch, self.best_epoch_loss = state["best_epoch"], state["best_epoch_loss"]
+        self.epochs_done, self.stopped = state["epochs_done"], state["stopped"]
+        self.history.stopped_by, self.history.rows = state["stopped_by"], state["rows"]
+        self.t0 = time.perf_counter() - state["elapsed_s"]
+
     # ---- phase 1: minibatch epochs ------------------------------------------------------------
-    def epochs(self) -> bool:
-        tcfg = self.tcfg
-        opt = make_optimizer(tcfg.optimizer, tcfg.learning_rate)
-        opt.build(self.vars)
+    def epochs(self, callbacks=()) -> bool:
+        """Epochs ``self.epoch`` .. ``epochs - 1``; True when a stop criterion ended them."""
+        tcfg, opt = self.tcfg, self.optimizer
 
         def one_step(i, total, batches):
             idx = batches[i]
@@ -151,29 +180,30 @@ class _Run:
                                         (tf.constant(0), tf.constant(0.0, tf.float64), batches))
             return total / tf.cast(n, tf.float64)
 
-        rng = np.random.default_rng(tcfg.seed)
         n = self.xt.shape[0]
         bs = min(tcfg.batch_size, n)
-        with Progress(f"{self.label} epochs", tcfg.epochs, unit="epoch", enabled=self.progress, initial=0) as bar:
-            best_epoch, best_loss, step = 0, math.inf, 0
-            for epoch in range(tcfg.epochs):
+        with Progress(f"{self.label} epochs", tcfg.epochs, unit="epoch", enabled=self.progress,
+                      initial=self.epoch) as bar:
+            for epoch in range(self.epoch, tcfg.epochs):
                 lr = learning_rate(tcfg, epoch)
                 opt.learning_rate.assign(lr)
                 nb = n // bs
-                batches = rng.permutation(n)[: nb * bs].reshape(nb, bs).astype(np.int32)
+                batches = self.rng.permutation(n)[: nb * bs].reshape(nb, bs).astype(np.int32)
                 for part, chunk in enumerate(np.array_split(batches, min(tcfg.evaluations_per_epoch, nb))):
                     mean_loss = float(run_steps(chunk))
-                    step += len(chunk)
-                    if self.record("epochs", epoch + (part + 1) / min(tcfg.evaluations_per_epoch, nb), step, lr,
-                                   mean_loss):
+                    self.step += len(chunk)
+                    if self.record("epochs", epoch + (part + 1) / min(tcfg.evaluations_per_epoch, nb), self.step,
+                                   lr, mean_loss):
                         return True
                 row = self.history.rows[-1]
                 bar.update(epoch + 1, val_mse=row["val_mse"], train_loss=row["train_loss"])
-                if row["val_loss"] < best_loss:
-                    best_epoch, best_loss = epoch, row["val_loss"]
-                elif tcfg.patience is not None and epoch - best_epoch >= tcfg.patience:
+                self.epoch = epoch + 1
+                if row["val_loss"] < self.best_epoch_loss:
+                    self.best_epoch, self.best_epoch_loss = epoch, row["val_loss"]
+                elif tcfg.patience is not None and epoch - self.best_epoch >= tcfg.patience:
                     self.history.stopped_by = "early stopping"
                     return False
+                _call(callbacks, "on_epoch_end", self, epoch)
             return False
 
     # ---- phase 2: full-batch L-BFGS (float64) -------------------------------------------------
@@ -221,12 +251,27 @@ class _Run:
             self.record("lbfgs", last_epoch, count[0], math.nan, float(result.fun))
 
 
-def fit(model, objective: Objective, data, tcfg, progress: bool = True, label: str = "train") -> History:
-    """Train ``model`` in place on ``data`` (a :class:`pf_app.idnn.data.FitData`); return the log."""
+def _call(callbacks, hook: str, *args) -> None:
+    for cb in callbacks:
+        if hasattr(cb, hook):
+            getattr(cb, hook)(*args)
+
+
+def fit(model, objective: Objective, data, tcfg, progress: bool = True, label: str = "train",
+        callbacks=()) -> History:
+    """Train ``model`` in place on ``data`` (a :class:`pf_app.idnn.data.FitData`); return the log.
+
+    ``callbacks``: objects with any of ``on_train_begin(run)``, ``on_epoch_end(run, epoch)``,
+    ``on_epochs_end(run)`` (see the module docstring), e.g. a checkpoint that resumes the run."""
     run = _Run(model, objective, data, tcfg, progress, label)
-    run.record("start", 0.0, 0, math.nan, float(run.full_loss()))
-    stopped = run.history.stopped_by != "completed" or run.epochs()
-    if not stopped and tcfg.lbfgs_iterations > 0:
+    _call(callbacks, "on_train_begin", run)
+    if not run.history.rows:
+        run.record("start", 0.0, 0, math.nan, float(run.full_loss()))
+    if not run.epochs_done:
+        run.stopped = run.history.stopped_by != "completed" or run.epochs(callbacks)
+        run.epochs_done = True
+        _call(callbacks, "on_epochs_end", run)
+    if not run.stopped and tcfg.lbfgs_iterations > 0:
         run.restore_best()
         run.lbfgs()
     run.restore_best()

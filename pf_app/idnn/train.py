@@ -2,7 +2,9 @@
 
 Writes ``<directory>/<name>.idnn.json`` (format :mod:`pf_app.idnn.weights`, provenance: data file
 and its sha256, the resolved config, final errors), ``<name>.log.csv`` (one row per validation
-check) and ``<name>.learning.png``.
+check) and ``<name>.learning.png``.  While it runs, ``<name>.checkpoint.npz`` (see
+:mod:`pf_app.idnn.checkpoint`) lets ``resume=True`` (``pf_app train --resume``) continue a stopped
+run to the same weights; it is removed once the results are written.
 """
 
 from __future__ import annotations
@@ -125,8 +127,20 @@ def prepare(cfg: TrainConfig):
     return data, model, objective
 
 
-def train(cfg: TrainConfig, progress: bool = True, write: bool = True) -> TrainResult:
-    """Train an IDNN as configured; write its files unless ``write`` is False."""
+def train(cfg: TrainConfig, progress: bool = True, write: bool = True, resume: bool = False,
+          callbacks=()) -> TrainResult:
+    """Train an IDNN as configured; write its files unless ``write`` is False.
+
+    Writing, the run checkpoints to ``<name>.checkpoint.npz`` (every ``training.checkpoint_every``
+    epochs); ``resume`` continues from it.  ``callbacks`` go to :func:`pf_app.idnn.loop.fit` after
+    the checkpoint's."""
+    from pf_app.idnn.checkpoint import TrainingCheckpoint, run_signature
+
+    out = Path(cfg.output.directory)
+    checkpoint = None  # created first: a --resume without a checkpoint stops at once, before TensorFlow starts
+    if write or resume:
+        checkpoint = TrainingCheckpoint(out / f"{cfg.output.name}.checkpoint.npz", cfg.training.checkpoint_every, resume)
+
     import tensorflow as tf
 
     from pf_app.idnn.loop import fit
@@ -134,7 +148,10 @@ def train(cfg: TrainConfig, progress: bool = True, write: bool = True) -> TrainR
     from pf_app.idnn.plots import learning_curve
 
     data, model, objective = prepare(cfg)
-    history = fit(model, objective, data, cfg.training, progress, label=cfg.output.name)
+    if checkpoint is not None:
+        checkpoint.signature = run_signature(to_dict(cfg), data.provenance["data_sha256"])
+    history = fit(model, objective, data, cfg.training, progress, label=cfg.output.name,
+                  callbacks=[c for c in (checkpoint, *callbacks) if c is not None])
     provenance = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "software": f"pf_app {__version__}, tensorflow {tf.__version__}",
@@ -146,11 +163,12 @@ def train(cfg: TrainConfig, progress: bool = True, write: bool = True) -> TrainR
     }
     weights = to_weights(model, cfg.output.energy_unit or data.energy_unit, provenance)
     weights.provenance["final_errors"] = final_errors(weights, data)
-    out = Path(cfg.output.directory)
     paths = {"weights": out / f"{cfg.output.name}.idnn.json", "log": out / f"{cfg.output.name}.log.csv",
              "plot": out / f"{cfg.output.name}.learning.png"}
     if write:
         weights.save(paths["weights"])
         write_rows(history.rows, paths["log"])
         learning_curve(history, paths["plot"])
+    if checkpoint is not None:
+        checkpoint.remove()
     return TrainResult(weights, history, paths)
