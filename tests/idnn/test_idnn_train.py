@@ -102,7 +102,7 @@ def test_published_idnn_recovered_from_its_derivatives(tmp_path, published_idnn_
 
 def test_config_errors_name_the_key(tmp_path):
     path = _table(tmp_path, landau_b2, 200)
-    with pytest.raises(ConfigError, match=r"model\.features\[1\].*unknown order parameter"):
+    with pytest.raises(ConfigError, match=r"model\.features\[1\].*unknown name 'zeta'"):
         train(_cfg(path, tmp_path, model={"features": ["c", "zeta^2"]}, training={"threads": 1}), write=False)
     with pytest.raises(ConfigError, match=r"loss\.weights\.zeta"):
         train(_cfg(path, tmp_path, loss={"weights": {"zeta": 1.0}}, training={"threads": 1}), write=False)
