@@ -66,5 +66,5 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         if _is_root_rank():
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {exc.in_file(getattr(args, 'config', None))}", file=sys.stderr)
         return 2

@@ -28,10 +28,18 @@ class ConfigError(ValueError):
 
     def __init__(self, file: str | Path | None, key: str, expected: str, got: Any = _MISSING):
         self.file, self.key, self.expected, self.got = str(file or "<config>"), key or "<top>", expected, got
+        self.file_known = bool(file)
         text = f"{self.file}: {self.key}: expected {expected}"
         if got is not _MISSING:
             text += f", got {got!r}"
         super().__init__(text)
+
+    def in_file(self, file: str | Path | None) -> ConfigError:
+        """This error, naming ``file`` if it was raised without one (code that holds only the parsed
+        config, e.g. a trainer given a TrainConfig, cannot name the YAML file the keys came from)."""
+        if self.file_known or not file:
+            return self
+        return ConfigError(file, self.key, self.expected, self.got)
 
 
 def bounded(default: Any = _MISSING, *, ge=None, gt=None, le=None, lt=None, doc: str = "", **kw):
