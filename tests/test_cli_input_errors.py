@@ -112,3 +112,19 @@ def test_resume_without_a_checkpoint_leaves_no_folder(tmp_path, capsys):
     _one_error_line(_run_fails(path, capsys, "--resume"), tmp_path / "out" / "checkpoint.npz", "<file>",
                     "a checkpoint to resume from")
     assert not (tmp_path / "out").exists()
+
+
+FORMULAS = [  # (case lines, key, fragment)
+    ("mobility: {kind: formula, formula_c: 'c*(1-', formula_eta: '1'}", "mobility.formula_c", "does not parse"),
+    ("mobility: {kind: formula, formula_c: '1', formula_eta: 'L0*eta'}", "mobility.formula_eta", "unknown name 'L0'"),
+    ("initial: {c: {kind: formula, formula: 'sin(q*x)'}}", "initial.c.formula", "unknown name 'q'"),
+    ("initial: {eta: {kind: formula, formula: '0.1*z'}}", "initial.eta.formula", "unknown name 'z'"),  # 2D mesh
+    ("initial: {eta: {kind: formula, formula: 'x +* y'}}", "initial.eta.formula", "does not parse"),
+]
+
+
+@pytest.mark.parametrize("body, key, fragment", FORMULAS, ids=[f[1] + "-" + f[2][:10] for f in FORMULAS])
+def test_bad_mobility_or_initial_formula_is_one_line_naming_the_key(tmp_path, capsys, body, key, fragment):
+    path = _case(tmp_path, body + "\n")
+    _one_error_line(_run_fails(path, capsys), path, key, fragment)
+    assert not (tmp_path / "out").exists()
