@@ -15,6 +15,7 @@ import numpy as np
 
 from pf_app.progress import Progress
 from pf_app.surrogate.config import NetworkConfig, TrainConfig
+from pf_app.surrogate.fold_store import FoldStore
 from pf_app.surrogate.pairmodel import LinearPairModel
 from pf_app.surrogate.problem import Problem, rmse_report_units
 
@@ -30,8 +31,10 @@ def fold_job(problem: Problem, fold: int, split: dict, methods: tuple[str, ...],
         fitted = fit_method(problem, method, split, model_cfg, train_cfg, hidden, progress,
                             label=f"fold {fold} {method}")
         result = evaluate(fitted, problem, split["test"])
+        # history: the summed loss and, for several tasks, each task's (E_loss, val_E_loss, ...)
         result.update(seconds=fitted.history["seconds"], epochs=fitted.history["epochs"],
-                      loss=fitted.history["loss"], val_loss=fitted.history["val_loss"])
+                      loss=fitted.history["loss"], val_loss=fitted.history["val_loss"],
+                      history={k: v for k, v in fitted.history.items() if isinstance(v, list)})
         out["methods"][method] = result
     return out
 
@@ -62,24 +65,38 @@ def _executor(kind: str, workers: int):
 
 def run_cross_validation(problem: Problem, folds: list[dict], methods: tuple[str, ...], model_cfg: NetworkConfig,
                          train_cfg: TrainConfig, workers: int = 1, executor: str = "process",
-                         fold_ids: tuple[int, ...] | None = None, hidden=None, progress: bool = True) -> dict:
-    """Results of every fold (sorted by fold) plus ``wall_seconds``; ``workers == 1`` runs in-process."""
+                         fold_ids: tuple[int, ...] | None = None, hidden=None, progress: bool = True,
+                         store: FoldStore | None = None) -> dict:
+    """Results of every fold (sorted by fold) plus ``wall_seconds`` and ``resumed`` (the folds
+    taken from ``store`` instead of trained); ``workers == 1`` runs in-process.  With a ``store``
+    each fold is saved as it finishes, so a killed run continues with its finished folds kept."""
     fold_ids = tuple(range(len(folds))) if fold_ids is None else tuple(fold_ids)
-    # a line per finished fold; within a fold (in-process or in each worker) the models print epoch lines
-    bar = Progress("cross-validation", len(fold_ids), unit="fold", every_s=0, enabled=progress, initial=0)
-    t0 = time.perf_counter()
     results = []
-    if workers == 1:
-        for f in fold_ids:
-            results.append(fold_job(problem, f, folds[f], methods, model_cfg, train_cfg, hidden, progress))
+    if store is not None:
+        results = [r for r in (store.load(f, folds[f]["test"]) for f in fold_ids) if r is not None]
+    resumed = [r["fold"] for r in results]
+    todo = [f for f in fold_ids if f not in resumed]
+
+    def finished(result):
+        results.append(result)
+        if store is not None:
+            store.save(result)
+
+    # a line per finished fold; within a fold (in-process or in each worker) the models print epoch lines
+    bar = Progress("cross-validation", len(fold_ids), unit="fold", every_s=0, enabled=progress,
+                   initial=len(resumed))
+    t0 = time.perf_counter()
+    if workers == 1 or len(todo) <= 1:
+        for f in todo:
+            finished(fold_job(problem, f, folds[f], methods, model_cfg, train_cfg, hidden, progress))
             bar.update(len(results))
     else:
-        with _executor(executor, workers) as pool:
+        with _executor(executor, min(workers, len(todo))) as pool:
             jobs = [pool.submit(fold_job, problem, f, folds[f], methods, model_cfg, train_cfg, hidden, progress)
-                    for f in fold_ids]
+                    for f in todo]
             for job in cf.as_completed(jobs):
-                results.append(job.result())
+                finished(job.result())
                 bar.update(len(results), last_fold=results[-1]["fold"])
     bar.close()
     results.sort(key=lambda r: r["fold"])
-    return {"folds": results, "wall_seconds": time.perf_counter() - t0}
+    return {"folds": results, "wall_seconds": time.perf_counter() - t0, "resumed": resumed}

@@ -2,8 +2,9 @@
 
 Files written in the output folder: ``cv_rmse.csv`` / ``cv_rmse.md`` (RMSE mean and standard
 deviation over the folds, per method and quantity, in meV/cell, e/site, mu_B/site and standardized;
-the linear pair model's energy row alongside), ``timing.csv`` / ``timing.md``, ``scatter_<Q>.png``
-(predicted vs reference, standardized) and ``learning_curves.png``.
+the linear pair model's energy row alongside), ``cv_folds.csv`` (the RMSE of every fold, method and
+quantity), ``timing.csv`` / ``timing.md``, ``scatter_<Q>.png`` (predicted vs reference in report
+units, the RMSE over all test folds in each panel) and ``learning_curves.png`` (per task).
 """
 
 from __future__ import annotations
@@ -42,6 +43,20 @@ def rmse_rows(cv: dict, pair_rmse: list[float]) -> list[dict]:
     return rows
 
 
+def fold_rows(cv: dict, pair_rmse: list[float]) -> list[dict]:
+    """One row per (fold, method, quantity): the test RMSE in report units and standardized."""
+    rows = []
+    for i, f in enumerate(cv["folds"]):
+        for method, r in f["methods"].items():
+            for q in (t for t in "ECM" if t in method):
+                rows.append({"fold": f["fold"], "quantity": q, "method": method, "unit": REPORT_UNITS[q][1],
+                             "rmse": r["rmse"][q], "rmse_standardized": r["rmse_standardized"][q]})
+        if pair_rmse:
+            rows.append({"fold": f["fold"], "quantity": "E", "method": PAIR_MODEL, "unit": REPORT_UNITS["E"][1],
+                         "rmse": pair_rmse[i], "rmse_standardized": float("nan")})
+    return rows
+
+
 def timing_rows(cv: dict, predictions_per_second: dict[str, float] | None = None) -> list[dict]:
     rows = []
     for method in cv["folds"][0]["methods"]:
@@ -74,6 +89,8 @@ def write_tables(directory, cv: dict, pair_rmse: list[float], predictions_per_se
     for name, rows in tables.items():
         write_text_atomic(directory / f"{name}.csv", to_csv(rows))
         write_text_atomic(directory / f"{name}.md", to_markdown(rows))
+    tables["cv_folds"] = fold_rows(cv, pair_rmse)
+    write_text_atomic(directory / "cv_folds.csv", to_csv(tables["cv_folds"]))
     return tables
 
 
@@ -83,7 +100,8 @@ def _savefig(fig, path):
 
 
 def plot_scatter(directory, cv: dict, problem: Problem) -> list:
-    """``scatter_<Q>.png``: standardized prediction vs reference over all test folds, one panel per method."""
+    """``scatter_<Q>.png``: prediction vs reference over all test folds in report units (E: mixing
+    energy, meV/cell), one panel per method, its RMSE over all test points in the title."""
     import matplotlib.pyplot as plt
 
     paths = []
@@ -92,17 +110,18 @@ def plot_scatter(directory, cv: dict, problem: Problem) -> list:
         with_q = [m for m in methods if q in m]
         if not with_q:
             continue
-        mean, std = float(np.mean(problem.targets[q])), float(np.std(problem.targets[q])) or 1.0
-        fig, axes = plt.subplots(1, len(with_q), figsize=(3.2 * len(with_q), 3.2), squeeze=False)
+        factor, unit = REPORT_UNITS[q]
+        fig, axes = plt.subplots(1, len(with_q), figsize=(3.4 * len(with_q), 3.4), squeeze=False)
+        ref = factor * np.concatenate([problem.targets[q][f["test_index"]].ravel() for f in cv["folds"]])
         for ax, m in zip(axes[0], with_q):
-            ref = np.concatenate([problem.targets[q][f["test_index"]].ravel() for f in cv["folds"]])
-            pred = np.concatenate([f["methods"][m]["prediction"][q].ravel() for f in cv["folds"]])
-            ax.plot((ref - mean) / std, (pred - mean) / std, ".", ms=1, alpha=0.4)
+            pred = factor * np.concatenate([np.ravel(f["methods"][m]["prediction"][q]) for f in cv["folds"]])
+            ax.plot(ref, pred, ".", ms=1, alpha=0.4)
             lim = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
             ax.plot(lim, lim, "k-", lw=0.5)
-            ax.set_title(f"{q} by {m}")
-            ax.set_xlabel("reference (standardized)")
-        axes[0][0].set_ylabel("predicted (standardized)")
+            rmse = float(np.sqrt(np.mean((pred - ref) ** 2)))
+            ax.set_title(f"{q} by {m}: RMSE {rmse:.4g} {unit}", fontsize=9)
+            ax.set_xlabel(f"reference [{unit}]")
+        axes[0][0].set_ylabel(f"predicted [{unit}]")
         fig.tight_layout()
         paths.append(directory / f"scatter_{q}.png")
         _savefig(fig, paths[-1])
@@ -111,19 +130,28 @@ def plot_scatter(directory, cv: dict, problem: Problem) -> list:
 
 
 def plot_learning_curves(directory, cv: dict):
-    """``learning_curves.png``: training and validation loss per epoch, every method and fold."""
+    """``learning_curves.png``: per method, each task's loss (MSE of its standardized target) per
+    epoch, training solid and validation dashed, every fold."""
     import matplotlib.pyplot as plt
 
     methods = list(cv["folds"][0]["methods"])
     fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.0), squeeze=False, sharey=True)
+    colours = {"E": "C0", "C": "C1", "M": "C2"}
     for ax, m in zip(axes[0], methods):
         for f in cv["folds"]:
-            r = f["methods"][m]
-            ax.semilogy(r["loss"], "C0-", lw=0.8)
-            ax.semilogy(r["val_loss"], "C1-", lw=0.8)
+            hist = f["methods"][m].get("history", {})
+            for t in m:
+                train = hist.get(f"{t}_loss", f["methods"][m]["loss"] if len(m) == 1 else None)
+                val = hist.get(f"val_{t}_loss", f["methods"][m]["val_loss"] if len(m) == 1 else None)
+                first = f is cv["folds"][0]
+                if train is not None:
+                    ax.semilogy(train, "-", color=colours[t], lw=0.8, label=f"{t} train" if first else None)
+                if val is not None:
+                    ax.semilogy(val, "--", color=colours[t], lw=0.8, label=f"{t} validation" if first else None)
         ax.set_title(m)
         ax.set_xlabel("epoch")
-    axes[0][0].set_ylabel("loss: train (blue), validation (orange)")
+        ax.legend(fontsize=6)
+    axes[0][0].set_ylabel("MSE of the standardized target")
     fig.tight_layout()
     path = directory / "learning_curves.png"
     _savefig(fig, path)

@@ -1,6 +1,7 @@
 """``pf_app surrogate``: data -> cross-validation of every method -> final models -> report.
 
 Output folder: ``config.yaml`` (resolved), ``summary.json``, the report files of :mod:`.report`,
+``cv_folds/fold_<f>.npz`` (each finished fold, reused when the same run is started again: resume),
 ``models/surrogate_<method>.keras`` with ``models/surrogate_<method>.json`` (species, lattice site
 order, standardization mean/std per quantity, pure-element reference energies in eV/atom: add them
 back to a predicted mixing energy to get the total energy in eV per cell).
@@ -20,6 +21,7 @@ from pf_app.surrogate import report
 from pf_app.surrogate.config import SurrogateConfig
 from pf_app.surrogate.cv import pair_baseline, run_cross_validation
 from pf_app.surrogate.datasets import composition_groups, kfold_per_composition, split_per_composition
+from pf_app.surrogate.fold_store import FoldStore, fingerprint
 from pf_app.surrogate.problem import Problem
 from pf_app.surrogate.sources import load_dataset
 from pf_app.surrogate.structures import one_hot
@@ -32,6 +34,17 @@ def predictions_per_second(fast, x: np.ndarray, min_configs: int = 200_000) -> f
     t0 = time.perf_counter()
     fast.predict_one_hot(batch)
     return len(batch) / (time.perf_counter() - t0)
+
+
+def cv_fingerprint(cfg: SurrogateConfig, data_summary: dict, hidden) -> str:
+    """What decides a fold's numbers: the config less where/how it runs (output, workers, executor,
+    fold subset, threads), the loaded data's counts and the searched architecture."""
+    plain = to_dict(cfg)
+    plain.pop("output")
+    for key in ("workers", "executor", "folds"):
+        plain["cv"].pop(key)
+    plain["train"].pop("threads")
+    return fingerprint(plain, data_summary, hidden)
 
 
 def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, config_file=None) -> dict:
@@ -66,9 +79,11 @@ def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, con
 
     fold_ids = cfg.cv.folds if cfg.cv.folds is not None else tuple(range(cfg.cv.k))
     pair_rmse = pair_baseline(problem, [folds[f] for f in fold_ids])
+    store = FoldStore(output / "cv_folds", cv_fingerprint(cfg, data_summary, hidden))
     cv = run_cross_validation(problem, folds, cfg.methods, cfg.model, cfg.train, cfg.cv.workers,
-                              cfg.cv.executor, fold_ids, hidden, progress)
+                              cfg.cv.executor, fold_ids, hidden, progress, store)
     summary["cv_wall_seconds"] = cv["wall_seconds"]
+    summary["cv_resumed_folds"] = cv["resumed"]
 
     rate, final = {}, {}
     x_test = one_hot(data.numbers[final_split["test"]], problem.species)

@@ -119,3 +119,39 @@ def test_cli_end_to_end_with_two_workers(tmp_path):
     assert {("E", "E"), ("E", "ECM"), ("E", "linear pair"), ("C", "ECM"), ("M", "ECM")} <= rows
     model = keras.models.load_model(out / "models/surrogate_ECM.keras")
     assert sorted(model.output) == ["C", "E", "M"]
+
+
+def test_killed_cross_validation_resumes_with_finished_folds_kept(tmp_path, monkeypatch):
+    """A run that dies in fold 1 keeps fold 0 on disk; the rerun trains only fold 1, and its table
+    equals an uninterrupted run's (same seeds; in-process, 1 thread: TensorFlow is deterministic)."""
+    from pf_app.surrogate import cv as cv_module
+    from pf_app.surrogate.config import load_config
+    from pf_app.surrogate.runner import run_surrogate
+
+    cfg_path = tmp_path / "tiny.yaml"
+    cfg_path.write_text(
+        "data: {source: labeler, max_per_composition: 20, labeler: {n_configurations: 300}}\n"
+        "methods: [E, EC]\nmodel: {hidden: [16], task_width: 16}\n"
+        "train: {epochs: 3, batch_size: 32}\ncv: {k: 2, workers: 1}\noutput: {final_models: false}\n")
+    cfg = load_config(cfg_path)
+    real_job, trained = cv_module.fold_job, []
+
+    def job(problem, fold, *args, **kw):
+        trained.append(fold)
+        if fold == 1 and trained.count(1) == 1:
+            raise KeyboardInterrupt("killed in fold 1")
+        return real_job(problem, fold, *args, **kw)
+
+    monkeypatch.setattr(cv_module, "fold_job", job)
+    with pytest.raises(KeyboardInterrupt):
+        run_surrogate(cfg, tmp_path / "run", progress=False)
+    assert (tmp_path / "run/cv_folds/fold_0.npz").is_file() and not (tmp_path / "run/cv_folds/fold_1.npz").exists()
+    resumed = run_surrogate(cfg, tmp_path / "run", progress=False)
+    assert trained == [0, 1, 1] and resumed["cv_resumed_folds"] == [0]
+    whole = run_surrogate(cfg, tmp_path / "whole", progress=False)
+    assert trained == [0, 1, 1, 0, 1] and whole["cv_resumed_folds"] == []
+    assert (tmp_path / "run/cv_folds.csv").read_text() == (tmp_path / "whole/cv_folds.csv").read_text()
+    assert (tmp_path / "run/cv_rmse.csv").read_text() == (tmp_path / "whole/cv_rmse.csv").read_text()
+    # another recipe is another run: its folds are trained, not taken from the old files
+    changed = run_surrogate(load_config(cfg_path, {"train.epochs": 2}), tmp_path / "run", progress=False)
+    assert changed["cv_resumed_folds"] == [] and trained[-2:] == [0, 1]
