@@ -13,7 +13,8 @@ solved through the Jacobi-scaled normal equations, accumulated over row chunks (
 O(n_coefficients^2)); the scaling makes ``lambda`` dimensionless and keeps a tiny lambda accurate.
 The constant of g is not seen by derivative data; the ridge term picks the one of smallest |D a|
 (``regularization: 0`` uses the minimal-norm least-squares solution directly).  Uniform knots;
-:func:`sweep` fits every requested number of interior knots and reports the validation MSE.
+:func:`sweep` fits every requested number of interior knots and reports the validation MSE (skipping
+counts a resumed sweep has already fitted).
 """
 
 from __future__ import annotations
@@ -70,8 +71,13 @@ def mse(model: BSplineFreeEnergy, x: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return ((model.evaluate(x, 1)[1] - mu) ** 2).mean(axis=0)
 
 
-def sweep(data, cfg, energy_unit: str, progress: bool = False):
-    """Fit every ``cfg.interior_knots``; return (rows, best model, best row)."""
+def sweep(data, cfg, energy_unit: str, progress: bool = False, done: dict | None = None, on_entry=None):
+    """Fit every ``cfg.interior_knots``; return (rows, best model, best row).
+
+    ``done`` maps interior-knot counts already fitted (a resumed sweep) to their (row, coefficients),
+    which are used instead of fitting again; ``on_entry(row, coefficients)`` is called after each
+    count (the checkpoint of :mod:`pf_app.bspline.run`).
+    """
     x_all = np.vstack([data.x_train, data.x_val])
     c_range = cfg.c_range or (float(x_all[:, 0].min()), float(x_all[:, 0].max()))
     eta2_range = cfg.eta2_range or (0.0, float((x_all[:, 1] ** 2).max()))
@@ -80,20 +86,29 @@ def sweep(data, cfg, energy_unit: str, progress: bool = False):
         s = np.full(2, np.sqrt(np.mean(s ** 2)))
     s = np.where(s > 0, s, 1.0)
     weights = data.w_train * (np.array([cfg.weights.get(n, 1.0) for n in ("c", "eta")]) / s ** 2)
+    done = done or {}
     rows, best = [], None
     for n in cfg.interior_knots:
         kc = clamped_uniform_knots(*c_range, n, cfg.degree)
         kv = clamped_uniform_knots(*eta2_range, n, cfg.degree)
-        coef = fit(kc, kv, cfg.degree, data.x_train, data.mu_train, weights, cfg.regularization)
-        model = BSplineFreeEnergy(kc, kv, coef, cfg.degree, energy_unit)
-        train, val = mse(model, data.x_train, data.mu_train), mse(model, data.x_val, data.mu_val)
-        rows.append({"interior_knots": n, "coefficients": coef.size, "train_mse": float(train.sum()),
-                     "val_mse": float(val.sum()), "val_mse_c": float(val[0]), "val_mse_eta": float(val[1])})
+        if n in done:
+            row, coef = done[n]
+            model = BSplineFreeEnergy(kc, kv, np.asarray(coef, float), cfg.degree, energy_unit)
+        else:
+            coef = fit(kc, kv, cfg.degree, data.x_train, data.mu_train, weights, cfg.regularization)
+            model = BSplineFreeEnergy(kc, kv, coef, cfg.degree, energy_unit)
+            train, val = mse(model, data.x_train, data.mu_train), mse(model, data.x_val, data.mu_val)
+            row = {"interior_knots": n, "coefficients": coef.size, "train_mse": float(train.sum()),
+                   "val_mse": float(val.sum()), "val_mse_c": float(val[0]), "val_mse_eta": float(val[1])}
+        rows.append(row)
         if progress:
-            print(f"bspline: {n} interior knots, {coef.size} coefficients: train MSE {rows[-1]['train_mse']:.4g}, "
-                  f"validation MSE {rows[-1]['val_mse']:.4g}", file=sys.stderr, flush=True)
-        score = rows[-1]["val_mse"] if len(data.x_val) else rows[-1]["train_mse"]
+            print(f"bspline: {n} interior knots, {model.coefficients.size} coefficients: train MSE "
+                  f"{row['train_mse']:.4g}, validation MSE {row['val_mse']:.4g}"
+                  + (" (from the checkpoint)" if n in done else ""), file=sys.stderr, flush=True)
+        if on_entry is not None:
+            on_entry(row, model.coefficients)
+        score = row["val_mse"] if len(data.x_val) else row["train_mse"]
         if best is None or score < best[0]:
-            best = (score, model, rows[-1])
+            best = (score, model, row)
     best[1].provenance["c_range"], best[1].provenance["eta2_range"] = list(c_range), list(eta2_range)
     return rows, best[1], best[2]

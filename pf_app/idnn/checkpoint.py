@@ -46,11 +46,19 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def run_signature(config: dict, data_sha256: str) -> dict:
-    """The resolved config (dotted keys, without :data:`FREE_KEYS`) and the data's checksum."""
+def run_signature(config: dict, data_sha256: str, free_keys: tuple[str, ...] = FREE_KEYS) -> dict:
+    """The resolved config (dotted keys, without ``free_keys``) and the data's checksum."""
     keep = {k: v for k, v in _flatten(config).items()
-            if not any(k == f or k.startswith(f + ".") for f in FREE_KEYS)}
+            if not any(k == f or k.startswith(f + ".") for f in free_keys)}
     return {**json.loads(json.dumps(keep, default=str)), "data_sha256": data_sha256}
+
+
+def check_signature(path: Path, saved: dict, current: dict) -> None:
+    """Refuse to resume from ``path`` when a key of the run differs from the checkpoint's."""
+    for key in sorted(set(saved) | set(current)):
+        if saved.get(key) != current.get(key):
+            raise ConfigError(path, key, f"the value this checkpoint was made with, {saved.get(key)!r} "
+                              "(start without --resume to change it)", current.get(key))
 
 
 class TrainingCheckpoint:
@@ -97,11 +105,7 @@ class TrainingCheckpoint:
         if (state.get("format"), state.get("version")) != (FORMAT, VERSION):
             raise ConfigError(self.path, "format", f"{FORMAT} version {VERSION}",
                               f"{state.get('format')} {state.get('version')}")
-        saved = state["signature"]
-        for key in sorted(set(saved) | set(self.signature)):
-            if saved.get(key) != self.signature.get(key):
-                raise ConfigError(self.path, key, f"the value this checkpoint was made with, {saved.get(key)!r} "
-                                  "(start without --resume to change it)", self.signature.get(key))
+        check_signature(self.path, state["signature"], self.signature)
         n_opt = sum(k.startswith("optimizer/") for k in arrays)
         shapes = [tuple(v.shape) for v in run.vars]
         if [arrays[f"model/{i}"].shape for i in range(len(shapes))] != shapes or n_opt != len(run.optimizer.variables):
