@@ -108,20 +108,24 @@ class InitialField:
 
 @dataclass(frozen=True)
 class NewtonRuleConfig:
-    """The seed's rule: after ``grow_after`` consecutive steps with fewer than ``fast_iterations``
+    """Newton-iteration rule: after ``grow_after`` consecutive steps with fewer than ``fast_iterations``
     Newton iterations multiply dt by ``grow_factor``; at ``slow_iterations`` or on failure reject the
-    step and multiply dt by ``shrink_factor``."""
+    step and multiply dt by ``shrink_factor``.  Unset iteration thresholds follow ``solver.rtol``
+    (5 and 10 at the default 1e-9: :func:`pf_app.phasefield.timestepping.newton_thresholds`); the
+    seed's rule is ``fast_iterations: 4, slow_iterations: 10``."""
 
     grow_after: int = bounded(5, ge=1)
-    fast_iterations: int = bounded(4, ge=1)
-    slow_iterations: int = bounded(10, ge=2)
+    fast_iterations: int | None = bounded(None, ge=1)
+    slow_iterations: int | None = bounded(None, ge=2)
     grow_factor: float = bounded(SQRT2, ge=1.0)
     shrink_factor: float = bounded(0.5, gt=0, lt=1)
 
 
 @dataclass(frozen=True)
 class ErrorRuleConfig:
-    """Local-error control: ``tolerance`` on the RMS change of (c, eta) against a linear predictor."""
+    """Local-error control: ``tolerance`` (the accuracy knob) on the estimated local truncation error
+    of each step, the RMS over nodes of (c, eta) in field units, estimated from the distance to a
+    predictor through the last accepted states (order 1 for backward Euler, 2 for BDF2)."""
 
     tolerance: float = bounded(1.0e-3, gt=0)
     safety: float = bounded(0.9, gt=0, le=1)
@@ -131,19 +135,26 @@ class ErrorRuleConfig:
 
 @dataclass(frozen=True)
 class TimeConfig:
-    scheme: Literal["backward_euler", "bdf2"] = "backward_euler"
+    """Scheme, end time, first dt and its limits, and the step rule (``adapt``).  Default: BDF2 with
+    local-error control; ``adapt: newton`` with the seed's thresholds reproduces the seed's runs."""
+
+    scheme: Literal["backward_euler", "bdf2"] = "bdf2"
     t_end: float = bounded(1.0, gt=0)
     dt: float = bounded(1.0e-2, gt=0)
     dt_min: float = bounded(1.0e-8, gt=0)
     dt_max: float = bounded(1.0e6, gt=0)
     max_steps: int = bounded(100000, ge=1)
-    adapt: Literal["fixed", "newton", "error"] = "newton"
+    adapt: Literal["fixed", "newton", "error"] = "error"
     newton: NewtonRuleConfig = field(default_factory=NewtonRuleConfig)
     error: ErrorRuleConfig = field(default_factory=ErrorRuleConfig)
 
     def check(self, fail):
         if self.dt_min > self.dt:
             fail("dt_min", f"a number <= dt ({self.dt})", self.dt_min)
+        rule = self.newton
+        if rule.fast_iterations and rule.slow_iterations and rule.slow_iterations <= rule.fast_iterations:
+            fail("newton.slow_iterations", f"a number > fast_iterations ({rule.fast_iterations})",
+                 rule.slow_iterations)
 
 
 @dataclass(frozen=True)
@@ -163,13 +174,20 @@ class SolverConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     """``directory`` (results/<name> by default); fields every ``fields_every`` steps (VTX .bp),
-    PNG snapshots every ``png_every`` steps (0 = never), checkpoints every ``checkpoint_every`` steps."""
+    PNG snapshots every ``png_every`` steps (0 = never), checkpoints every ``checkpoint_every`` steps;
+    ``times``: simulated times at which the step is shortened to land exactly, and fields, PNGs and
+    a row of energy.csv are written (times after t_end are ignored)."""
 
     directory: Path | None = None
     fields_every: int = bounded(10, ge=0)
     png_every: int = bounded(0, ge=0)
     checkpoint_every: int = bounded(20, ge=1)
     progress_seconds: float = bounded(10.0, gt=0)
+    times: tuple[float, ...] = ()
+
+    def check(self, fail):
+        if any(t <= 0 for t in self.times) or any(b <= a for a, b in zip(self.times, self.times[1:])):
+            fail("times", "increasing positive times", list(self.times))
 
 
 @dataclass(frozen=True)
