@@ -25,10 +25,15 @@ def run(args) -> int:
     except StepSizeTooSmall as exc:
         print(f"stopped: {exc}", file=sys.stderr)
         return 3
+    import signal
+
     from mpi4py import MPI
 
-    if MPI.COMM_WORLD.rank == 0 and not args.quiet:
+    if MPI.COMM_WORLD.rank == 0 and (not args.quiet or summary.stopped_by):
+        total = f", {summary.rejected_total} since t = 0" if summary.rejected_total != summary.rejected else ""
         print(f"{case.config.name}: {summary.steps} steps to t = {summary.t:.6g} in {summary.wall_seconds:.1f} s "
-              f"({summary.newton_iterations} Newton iterations, {summary.rejected} rejected); "
-              f"results in {case.output_dir}")
-    return 0
+              f"({summary.newton_iterations} Newton iterations, {summary.rejected} rejected{total}); "
+              f"results in {case.output_dir}", file=sys.stderr if summary.stopped_by else sys.stdout)
+        if summary.stopped_by:
+            print(f"stopped by {summary.stopped_by}: checkpoint written; continue with --resume", file=sys.stderr)
+    return 128 + signal.Signals[summary.stopped_by] if summary.stopped_by else 0

@@ -1,28 +1,40 @@
 """The time loop: solve, accept or retry, log, write fields, pictures and checkpoints.
 
-A failed solve (divergence, NaN, too many Newton iterations) restores the last accepted state and
-retries with a smaller dt; below ``dt_min`` the run writes a checkpoint and stops with
-:class:`StepSizeTooSmall` (the CLI reports it and exits with status 3).
+A failed solve (divergence, NaN, too many Newton iterations) or a step whose estimated error is
+above the tolerance restores the last accepted state and retries with a smaller dt (each attempt is a
+row of ``rejected.csv``, with its wall time); below ``dt_min`` the run writes a checkpoint and stops
+with :class:`StepSizeTooSmall` (the CLI reports it and exits with status 3).  Steps are shortened to
+land exactly on ``output.times`` and ``t_end``.  SIGINT and SIGTERM stop the run after the attempt in
+progress: every rank agrees (an all-reduce per attempt), a checkpoint is written and the summary says
+which signal stopped it.
 """
 
 from __future__ import annotations
 
+import collections
+import signal
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from mpi4py import MPI
 
+from dolfinx import fem
+
 from pf_app.freeenergy.base import build_free_energy, use_quadrature
 from pf_app.progress import Progress
 from pf_app.phasefield.case import AXES, Case
-from pf_app.phasefield.initial import set_initial_state
+from pf_app.phasefield.initial import set_initial_state, warn_if_not_periodic
 from pf_app.phasefield.mesh import build_mesh
 from pf_app.phasefield.model import PhaseFieldModel
 from pf_app.phasefield.output import RunOutput
 from pf_app.phasefield.periodic import PeriodicMap
 from pf_app.phasefield.solver import NewtonSolver
-from pf_app.phasefield.timestepping import StepController
+from pf_app.phasefield.timestepping import StepController, error_constant
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+ETA_WINDOW_STEPS = 10  # the ETA uses the wall time per unit simulated time of this many recent steps
+LANDING_RTOL = 1e-9  # a step within this fraction of dt of a target time lands on it
 
 
 class StepSizeTooSmall(RuntimeError):
@@ -31,10 +43,15 @@ class StepSizeTooSmall(RuntimeError):
 
 @dataclass
 class RunState:
+    """Everything a resumed run needs besides the fields (saved in the checkpoint)."""
+
     step: int = 0
     t: float = 0.0
     dt: float = 0.0
     dt_prev: float | None = None
+    dt_prev2: float | None = None
+    rejected: int = 0  # rejected attempts since t = 0 (all segments)
+    newton_iterations: int = 0  # Newton iterations since t = 0, rejected attempts included
     controller: dict = field(default_factory=dict)
 
 
@@ -47,6 +64,29 @@ class RunSummary:
     wall_seconds: float
     energy: float
     mass: float
+    rejected_total: int = 0
+    stopped_by: str | None = None  # the signal's name when SIGINT/SIGTERM stopped the run
+
+
+class StopSignals:
+    """Record SIGINT/SIGTERM instead of dying inside PETSc (whose own handler prints a crash trace
+    and aborts): Python's handler replaces PETSc's for these two signals while the run lasts."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self._previous = {}
+
+    def __enter__(self) -> StopSignals:
+        for sig in STOP_SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.received = signum
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
 
 class Simulation:
@@ -60,114 +100,181 @@ class Simulation:
         self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe))
         axes = tuple(AXES.index(a) for a in cfg.periodic)
         self.periodic = PeriodicMap(self.model.V, axes) if axes else None
-        max_it = cfg.time.newton.slow_iterations if cfg.time.adapt == "newton" else cfg.solver.max_it
+        self.controller = StepController(cfg.time, cfg.solver.rtol)
+        max_it = self.controller.slow_iterations if cfg.time.adapt == "newton" else cfg.solver.max_it
         self.solver = NewtonSolver(self.model, self.periodic, cfg.solver, max_it)
-        self.controller = StepController(cfg.time)
+        self.u_nm2 = fem.Function(self.model.V, name="u_nm2")  # third state of the BDF2 error estimate
         self.state = RunState(dt=cfg.time.dt)
+
+    def history(self) -> dict:
+        m = self.model
+        return {"u_n": m.u_n, "u_nm1": m.u_nm1, "u_nm2": self.u_nm2}
 
     def start(self, output: RunOutput, resume: bool) -> None:
         m = self.model
         if resume:
-            saved = output.load_checkpoint()
-            self.state = RunState(**{k: saved[k] for k in ("step", "t", "dt", "dt_prev")})
+            saved = output.load_checkpoint(self.history())
+            self.state = RunState(**{k: saved[k] for k in RunState.__dataclass_fields__ if k in saved})
             self.controller.restore(saved.get("controller", {}))
-            output.start_energy_log(keep_until_step=self.state.step)
+            output.start_logs(keep_until_step=self.state.step)
             return
         set_initial_state(m, self.cfg.initial)
         if self.periodic is not None:  # make the start exactly periodic (average over copies)
+            warn_if_not_periodic(self.mesh, self.cfg.initial, [AXES.index(a) for a in self.cfg.periodic])
             self.solver.set_initial_guess(m.u_n)
             self.periodic.prolong(self.solver.x, m.u_n)
-        m.u_nm1.x.array[:] = m.u_n.x.array
-        m.u.x.array[:] = m.u_n.x.array
-        output.start_energy_log(keep_until_step=None)
-        self._record(output, iterations=0, wall=0.0)
-        output.save_checkpoint(self._checkpoint_state())
+        for f in (m.u_nm1, self.u_nm2, m.u):
+            f.x.array[:] = m.u_n.x.array
+        output.start_logs(keep_until_step=None)
+        self._record(output, iterations=0, wall=0.0, at_output_time=0.0 in self.cfg.output.times)
+        output.save_checkpoint(self._checkpoint_state(), self.history())
 
     def _checkpoint_state(self) -> dict:
         s = self.state
-        return {"step": s.step, "t": s.t, "dt": s.dt, "dt_prev": s.dt_prev, "controller": self.controller.state()}
+        return {"step": s.step, "t": s.t, "dt": s.dt, "dt_prev": s.dt_prev, "dt_prev2": s.dt_prev2,
+                "rejected": s.rejected, "newton_iterations": s.newton_iterations,
+                "controller": self.controller.state()}
 
-    def _record(self, output: RunOutput, iterations: int, wall: float) -> dict:
+    def _record(self, output: RunOutput, iterations: int, wall: float, at_output_time: bool) -> dict:
         m, s, out = self.model, self.state, self.cfg.output
         m.u.x.array[:] = m.u_n.x.array  # diagnostics of the accepted state
         row = {"step": s.step, "t": s.t, "dt": s.dt_prev or 0.0, "energy": m.energy(), "mass": m.mass(),
-               "newton_iterations": iterations, "wall_seconds": wall}
+               "newton_iterations": iterations, "rejected": s.rejected, "wall_seconds": wall}
         for name, v in zip(self.cfg.fields.order_parameters, m.mean_abs_order()):
             row[f"mean_abs_{name}"] = v
         output.log_energy(row)
-        if out.fields_every and s.step % out.fields_every == 0:
+        if at_output_time or (out.fields_every and s.step % out.fields_every == 0):
             output.write_fields(s.t)
-        if out.png_every and s.step % out.png_every == 0:
+        if at_output_time or (out.png_every and s.step % out.png_every == 0):
             output.snapshot(s.step, s.t)
         return row
 
-    def _error_estimate(self, dt: float) -> float | None:
-        """RMS of (u - linear predictor) over c and eta, scaled to a first-order local error."""
+    def _error_estimate(self, dt: float) -> tuple[float, int] | None:
+        """(RMS local truncation error of c and eta, its order), or None without history.
+
+        Milne's device: the distance of the solution from the polynomial through the last accepted
+        states (linear, or quadratic for BDF2 once three exist), times the constant of
+        :func:`error_constant` that turns it into the step's own error."""
         s, m = self.state, self.model
         if s.dt_prev is None:
             return None
+        dt_prev2 = s.dt_prev2 if self.cfg.time.scheme == "bdf2" else None
+        constant, order = error_constant(dt, s.dt_prev, dt_prev2)
         n = m.V.dofmap.index_map.size_local * m.n_fields
-        u, un, unm1 = (f.x.array[:n].reshape(-1, m.n_fields) for f in (m.u, m.u_n, m.u_nm1))
-        pred = un + (dt / s.dt_prev) * (un - unm1)
+        u, un, unm1, unm2 = (f.x.array[:n].reshape(-1, m.n_fields) for f in (m.u, m.u_n, m.u_nm1, self.u_nm2))
+        t0, t1, t2, t = -(s.dt_prev + (dt_prev2 or 0.0)), -s.dt_prev, 0.0, dt
+        if dt_prev2 is None:
+            pred = un + (t - t2) / (t2 - t1) * (un - unm1)
+        else:  # Lagrange polynomial through (t0, u_{n-2}), (t1, u_{n-1}), (t2, u_n) at t
+            pred = (unm2 * (t - t1) * (t - t2) / ((t0 - t1) * (t0 - t2))
+                    + unm1 * (t - t0) * (t - t2) / ((t1 - t0) * (t1 - t2))
+                    + un * (t - t0) * (t - t1) / ((t2 - t0) * (t2 - t1)))
         cols = [0, *range(2, m.n_fields)]
         diff = (u - pred)[:, cols]
         total = self.mesh.comm.allreduce(np.array([np.sum(diff * diff), diff.size], float), op=MPI.SUM)
-        return dt / (dt + s.dt_prev) * float(np.sqrt(total[0] / total[1]))
+        return abs(constant) * float(np.sqrt(total[0] / total[1])), order
 
-    def advance(self, output: RunOutput, progress: bool) -> RunSummary:
-        cfg, m, s = self.cfg.time, self.model, self.state
+    def _targets(self) -> list[float]:
+        """Times the steps must land on, after the current time: output times, then t_end."""
+        t, t_end = self.state.t, self.cfg.time.t_end
+        return [x for x in self.cfg.output.times if t < x < t_end] + [t_end]
+
+    def _step_length(self, target: float) -> tuple[float, bool]:
+        """(dt, lands on target): the proposed dt, shortened to land exactly on the next target.
+
+        With error control a target less than two steps away is reached in two equal steps, so no
+        sliver of a step (and no wild BDF2 step ratio) follows."""
+        dt, remaining = self.state.dt, target - self.state.t
+        if remaining <= dt * (1 + LANDING_RTOL):
+            return remaining, True
+        if self.cfg.time.adapt == "error" and remaining < 2 * dt:
+            return remaining / 2, False
+        return dt, False
+
+    def advance(self, output: RunOutput, progress: bool, stop: StopSignals | None = None) -> RunSummary:
+        cfg, m, s, comm = self.cfg.time, self.model, self.state, self.mesh.comm
         t_end = cfg.t_end
         bar = Progress(f"{self.case.config.name}", t_end, unit="time", every_s=self.cfg.output.progress_seconds,
-                       enabled=progress and self.mesh.comm.rank == 0)
-        wall0, total_its, rejected, first_step = time.perf_counter(), 0, 0, s.step
-        row = None
+                       enabled=progress and comm.rank == 0)
+        wall0, first_step, its0, rejected0 = time.perf_counter(), s.step, s.newton_iterations, s.rejected
+        recent = collections.deque([(wall0, s.t)], maxlen=ETA_WINDOW_STEPS + 1)  # (wall clock, t) after steps
+        mark, rejected_wall = wall0, 0.0  # wall time is charged to a row since the last one was written
+        stopped_by = None
         while s.t < t_end * (1 - 1e-12) and s.step - first_step < cfg.max_steps:
-            dt = min(s.dt, t_end - s.t)
-            t_step = time.perf_counter()
+            received = comm.allreduce(stop.received or 0, op=MPI.MAX) if stop is not None else 0
+            if received:  # every rank leaves at the same step
+                stopped_by = signal.Signals(received).name
+                break
+            target = self._targets()[0]
+            dt, lands = self._step_length(target)
+            t_attempt = time.perf_counter()
             m.set_step(dt, s.dt_prev, cfg.scheme)
             m.u.x.array[:] = m.u_n.x.array
             converged, its = self.solver.solve()
-            total_its += its
-            if converged:
-                decision = self.controller.decide(dt, its, self._error_estimate(dt) if cfg.adapt == "error" else None)
-            else:
-                decision = None
+            s.newton_iterations += its
+            error = self._error_estimate(dt) if converged and cfg.adapt == "error" else None
+            decision = self.controller.decide(dt, its, error) if converged else None
             if decision is None or not decision.accept:
-                rejected += 1
-                s.dt = decision.dt_next if decision is not None else self.controller.failed(dt)
+                s.rejected += 1
+                proposal = decision.dt_next if decision is not None else self.controller.failed(dt)
+                wall = time.perf_counter() - t_attempt
+                rejected_wall += wall
+                output.log_rejected({"step": s.step + 1, "t": s.t, "dt": dt, "newton_iterations": its,
+                                     "error": error[0] if error else "", "reason": decision.reason if decision
+                                     else "diverged", "wall_seconds": wall})
+                s.dt = proposal
                 if s.dt < cfg.dt_min:
-                    output.save_checkpoint(self._checkpoint_state())
+                    output.save_checkpoint(self._checkpoint_state(), self.history())
                     raise StepSizeTooSmall(f"dt = {s.dt:.3g} < dt_min = {cfg.dt_min:.3g} at t = {s.t:.6g} "
                                            f"(step {s.step}); the last accepted state is in {output.dir}/checkpoint.npz")
                 continue
+            self.u_nm2.x.array[:] = m.u_nm1.x.array
             m.u_nm1.x.array[:] = m.u_n.x.array
             m.u_n.x.array[:] = m.u.x.array
-            s.t += dt
+            proposed = s.dt
+            s.t = target if lands else s.t + dt
             s.step += 1
-            s.dt_prev = dt
-            s.dt = decision.dt_next
-            row = self._record(output, its, time.perf_counter() - t_step)
+            s.dt_prev2, s.dt_prev = s.dt_prev, dt
+            # error control sizes the next step from this one; the other rules keep the step they had
+            # proposed before it was shortened to land on a target
+            s.dt = decision.dt_next if cfg.adapt == "error" else decision.dt_next * proposed / dt
+            now = time.perf_counter()
+            row = self._record(output, its, now - mark - rejected_wall,
+                               at_output_time=lands and target in self.cfg.output.times)
             if s.step % self.cfg.output.checkpoint_every == 0:
-                output.save_checkpoint(self._checkpoint_state())
-            bar.update(s.t, step=s.step, dt=dt, newton=its, energy=row["energy"])
-        output.save_checkpoint(self._checkpoint_state())
+                output.save_checkpoint(self._checkpoint_state(), self.history())
+            mark, rejected_wall = time.perf_counter(), 0.0
+            recent.append((mark, s.t))
+            bar.update(s.t, eta_s=self._eta(recent), step=s.step, dt=dt, newton=s.newton_iterations,
+                       rejected=s.rejected, energy=row["energy"])
+        output.save_checkpoint(self._checkpoint_state(), self.history())
         out = self.cfg.output
         if out.fields_every and s.step % out.fields_every:
             output.write_fields(s.t)  # always keep the final state
         if out.png_every and s.step % out.png_every:
             output.snapshot(s.step, s.t)
-        bar.update(s.t, force=True, step=s.step, dt=s.dt_prev or s.dt)
+        bar.update(s.t, step=s.step, dt=s.dt_prev or s.dt, newton=s.newton_iterations, rejected=s.rejected)
+        bar.close()
         m.u.x.array[:] = m.u_n.x.array
-        return RunSummary(s.step - first_step, s.t, total_its, rejected, time.perf_counter() - wall0,
-                          m.energy(), m.mass())
+        return RunSummary(s.step - first_step, s.t, s.newton_iterations - its0, s.rejected - rejected0,
+                          time.perf_counter() - wall0, m.energy(), m.mass(), s.rejected, stopped_by)
+
+    def _eta(self, recent) -> float | None:
+        """Seconds to t_end at the wall time per unit of simulated time of the recent steps (rejected
+        attempts included); None before two steps."""
+        if len(recent) < 3:
+            return None
+        (w0, t0), (w1, t1) = recent[0], recent[-1]
+        return (self.cfg.time.t_end - t1) * (w1 - w0) / (t1 - t0) if t1 > t0 else None
 
 
 def simulate(case: Case, resume: bool = False, progress: bool = True) -> RunSummary:
     """Run a case from its start or its checkpoint; results go to ``case.output_dir``."""
-    sim = Simulation(case)
-    output = RunOutput(case.output_dir, sim.model, case.config, resume)
-    try:
-        sim.start(output, resume)
-        return sim.advance(output, progress)
-    finally:
-        output.close()
+    with StopSignals() as stop:
+        sim = Simulation(case)
+        output = RunOutput(case.output_dir, sim.model, case.config, resume)
+        try:
+            sim.start(output, resume)
+            return sim.advance(output, progress, stop)
+        finally:
+            output.close()

@@ -1,0 +1,149 @@
+"""Long runs: the step rules, output at chosen times, logs that survive a kill, stopping on a signal,
+and the warning for a non-periodic initial formula."""
+
+from __future__ import annotations
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from pfcase import read_energy, run_case, write_case
+
+
+def test_newton_thresholds_follow_the_tolerance():
+    """A quadratically converging Newton needs about log2(1 + log10(1/rtol)) iterations from a
+    start whose first iteration gains a factor 10: 4 at 1e-9 (fast below 5), 3 at 1e-6 (the seed's
+    4 = 'fewer than 4'), 2 at 1e-3."""
+    from pf_app.phasefield.timestepping import newton_thresholds
+
+    assert newton_thresholds(1e-9) == (5, 10)
+    assert newton_thresholds(1e-6) == (4, 8)
+    assert newton_thresholds(1e-3) == (3, 6)
+
+
+def test_newton_rule_grows_dt_at_the_default_tolerance(tmp_path):
+    """With the default solver.rtol and no thresholds set, steps that Newton solves in its usual
+    3-4 iterations count as fast, so dt grows (the seed's thresholds, 'fewer than 4', never fired
+    at this tolerance on PFHub 1a)."""
+    path = write_case(tmp_path, time={"t_end": 40.0, "dt": 0.5, "adapt": "newton", "newton": {"grow_after": 2}})
+    case, _ = run_case(path)
+    e = read_energy(case.output_dir)
+    its, dts = e["newton_iterations"][1:], e["dt"][1:]
+    assert np.max(its[:4]) >= 3, its  # the steps are not trivially converged ones
+    assert dts[-2] > 4 * dts[0], dts  # grew (the last step is shortened to land on t_end)
+    assert np.all(np.diff(dts[:-1]) >= 0), dts  # no rejection on the way
+
+
+def test_output_lands_exactly_on_requested_times(tmp_path, monkeypatch):
+    """Error-controlled BDF2 shortens steps to land on output.times: a row, fields and PNGs at
+    exactly those times (bitwise), none elsewhere; free_energy.csv is 'time,free_energy'.  (The
+    renderer is replaced by a recorder: pictures themselves are tested in tests/e2e.)"""
+    import pf_app.phasefield.output as output
+
+    rendered = []
+    monkeypatch.setattr(output, "render_in_subprocess", lambda parts, name, png, t: rendered.append((png.name, t)))
+    times = [0.37, 1.0, 2.718281828]
+    path = write_case(tmp_path, time={"scheme": "bdf2", "adapt": "error", "t_end": 3.0, "dt": 0.05,
+                                      "error": {"tolerance": 1e-3}},
+                      output={"fields_every": 0, "png_every": 0, "times": times})
+    case, _ = run_case(path)
+    e = read_energy(case.output_dir)
+    for t in times + [3.0]:
+        assert t in set(e["t"]), (t, e["t"])
+    assert np.all(np.diff(e["t"]) > 0)
+    assert (case.output_dir / "fields.bp").is_dir()
+    steps = [int(s) for s, t in zip(e["step"], e["t"]) if t in times]
+    assert [r for r in rendered if r[0].startswith("eta")] == [(f"eta_{s:06d}.png", t) for s, t in zip(steps, times)]
+    with open(case.output_dir / "free_energy.csv") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["time", "free_energy"] and len(rows) == len(e["t"]) + 1
+    np.testing.assert_array_equal([float(r[0]) for r in rows[1:]], e["t"])
+
+
+def test_no_field_file_when_field_output_is_off(tmp_path):
+    path = write_case(tmp_path, time={"t_end": 2.0}, output={"fields_every": 0, "png_every": 0})
+    case, _ = run_case(path)
+    assert not list(case.output_dir.glob("fields*.bp"))
+
+
+def test_killed_run_leaves_no_half_row_after_resume(tmp_path):
+    """A run killed while appending a row leaves a partial last line (beyond the checkpoint):
+    --resume drops it, and the log is one complete row per step, rejected count included."""
+    time_cfg = {"scheme": "bdf2", "adapt": "error", "t_end": 6.0, "dt": 0.5, "error": {"tolerance": 3e-4}}
+    out = {"checkpoint_every": 3, "fields_every": 0, "png_every": 0, "progress_seconds": 1000}
+    path = write_case(tmp_path, time=time_cfg, output=out)
+    case, _ = run_case(path, overrides=["time.max_steps=7"])
+    with open(case.output_dir / "energy.csv", "a") as fh:
+        fh.write("8,2.31")  # what a kill in the middle of a write leaves
+    case, summary = run_case(path, resume=True)
+    with open(case.output_dir / "energy.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert all(None not in r and all(v not in (None, "") for v in r.values()) for r in rows), rows[-2:]
+    steps = [int(r["step"]) for r in rows]
+    assert steps == list(range(len(rows)))
+    assert float(rows[-1]["t"]) == 6.0
+    assert int(rows[-1]["rejected"]) == summary.rejected_total
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_sigterm_writes_a_checkpoint_and_exits_nonzero_without_a_trace(tmp_path, ranks):
+    """SIGTERM (to the process, or to mpirun, which forwards it to every rank) stops the run after
+    the attempt in progress: exit status 128 + 15, a summary, no PETSc crash report or Python
+    traceback, and a checkpoint that --resume continues from."""
+    path = write_case(tmp_path, time={"t_end": 1.0e5, "dt": 0.5, "adapt": "fixed"},
+                      mesh={"lengths": [1.0, 1.0], "cells": [24, 24]},
+                      output={"checkpoint_every": 1000, "fields_every": 0, "png_every": 0,
+                              "progress_seconds": 1000})
+    out_dir = tmp_path / "out_case"
+    cmd = [sys.executable, "-m", "pf_app", "run", str(path)]
+    if ranks > 1:
+        cmd = [str(__import__("pathlib").Path(sys.executable).parent / "mpirun"), "-n", str(ranks), *cmd]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # wait for a few steps after the start
+        energy = out_dir / "energy.csv"
+        if energy.exists() and len(energy.read_text().splitlines()) > 4:
+            break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, stderr)
+    assert "PETSC ERROR" not in stderr and "Traceback" not in stderr, stderr
+    assert "stopped by SIGTERM" in stderr
+    e = read_energy(out_dir)
+    data = np.load(out_dir / "checkpoint.npz")
+    import yaml
+
+    state = yaml.safe_load(str(data["state"]))
+    assert state["step"] == int(e["step"][-1]) and state["t"] == e["t"][-1]
+    case, summary = run_case(path, resume=True, overrides=[f"time.t_end={state['t'] + 1.0}"])
+    assert summary.steps == 2 and summary.t == pytest.approx(state["t"] + 1.0)
+
+
+def test_periodicity_warning(tmp_path):
+    """The published PFHub formula (cos(0.105 x) ...) is not periodic on a box of length 1; a
+    formula with the box's period is, to rounding."""
+    import dolfinx_solver  # noqa: F401
+    from mpi4py import MPI
+
+    import dolfinx
+    from pf_app.phasefield.case import InitialField
+    from pf_app.phasefield.initial import NonPeriodicInitialWarning, warn_if_not_periodic
+
+    mesh = dolfinx.mesh.create_unit_square(MPI.COMM_WORLD, 8, 8)
+    periodic = {"c": InitialField(kind="formula", formula="0.5 + 0.1*cos(2*pi*x)*sin(4*pi*y)")}
+    not_periodic = {"c": InitialField(kind="formula", formula="0.5 + 0.01*cos(0.105*x)*cos(0.11*y)")}
+    with pytest.warns(NonPeriodicInitialWarning, match="initial.c: .* not periodic along x, y ") as seen:
+        warn_if_not_periodic(mesh, not_periodic, [0, 1])
+    assert len(seen) == 1  # once, however many faces differ
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonPeriodicInitialWarning)
+        assert warn_if_not_periodic(mesh, periodic, [0, 1]) == []
+        assert warn_if_not_periodic(mesh, not_periodic, []) == []  # no periodic axis, nothing to say
