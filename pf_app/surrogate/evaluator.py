@@ -46,13 +46,14 @@ class NumpySurrogate:
         heads = {t: [dense(model.get_layer(f"head_{t}")), dense(model.get_layer(f"out_{t}"))] for t in tasks}
         return cls(tuple(species), trunk, heads)
 
-    def predict_one_hot(self, x: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
-        """Standardized predictions for (N, M * S) float32 one-hot inputs."""
-        out = {t: [] for t in self.heads}
+    def predict_one_hot(self, x: np.ndarray, batch_size: int = 8192, tasks: str | None = None) -> dict[str, np.ndarray]:
+        """Standardized predictions for (N, M * S) float32 one-hot inputs (only the heads of
+        ``tasks``, e.g. ``"E"`` inside Monte Carlo; default all)."""
+        out = {t: [] for t in (tasks or self.heads)}
         for start in range(0, len(x), batch_size):
             h = _forward(np.asarray(x[start:start + batch_size], dtype=np.float32), self.trunk)
-            for t, layers in self.heads.items():
-                out[t].append(_forward(h, layers))
+            for t in out:
+                out[t].append(_forward(h, self.heads[t]))
         return {t: np.concatenate(v)[:, 0] if t == "E" else np.concatenate(v) for t, v in out.items()}
 
     def predict_numbers(self, numbers: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
