@@ -33,7 +33,7 @@ from pf_app.phasefield.solver import NewtonSolver
 from pf_app.phasefield.timestepping import StepController, error_constant
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-ETA_WINDOW_STEPS = 10  # the ETA uses the wall time per unit simulated time of this many recent steps
+ETA_WINDOW_STEPS = 10  # the ETA extrapolates the cost and the growth of dt over this many recent steps
 LANDING_RTOL = 1e-9  # a step within this fraction of dt of a target time lands on it
 
 
@@ -197,7 +197,7 @@ class Simulation:
         bar = Progress(f"{self.case.config.name}", t_end, unit="time", every_s=self.cfg.output.progress_seconds,
                        enabled=progress and comm.rank == 0)
         wall0, first_step, its0, rejected0 = time.perf_counter(), s.step, s.newton_iterations, s.rejected
-        recent = collections.deque([(wall0, s.t)], maxlen=ETA_WINDOW_STEPS + 1)  # (wall clock, t) after steps
+        recent = collections.deque([(wall0, s.t, s.dt_prev or s.dt)], maxlen=ETA_WINDOW_STEPS + 1)  # after steps
         mark, rejected_wall = wall0, 0.0  # wall time is charged to a row since the last one was written
         stopped_by = None
         while s.t < t_end * (1 - 1e-12) and s.step - first_step < cfg.max_steps:
@@ -244,7 +244,7 @@ class Simulation:
             if s.step % self.cfg.output.checkpoint_every == 0:
                 output.save_checkpoint(self._checkpoint_state(), self.history())
             mark, rejected_wall = time.perf_counter(), 0.0
-            recent.append((mark, s.t))
+            recent.append((mark, s.t, dt))
             bar.update(s.t, eta_s=self._eta(recent), step=s.step, dt=dt, newton=s.newton_iterations,
                        rejected=s.rejected, energy=row["energy"])
         output.save_checkpoint(self._checkpoint_state(), self.history())
@@ -260,12 +260,25 @@ class Simulation:
                           time.perf_counter() - wall0, m.energy(), m.mass(), s.rejected, stopped_by)
 
     def _eta(self, recent) -> float | None:
-        """Seconds to t_end at the wall time per unit of simulated time of the recent steps (rejected
-        attempts included); None before two steps."""
-        if len(recent) < 3:
+        """Seconds to t_end, extrapolating the recent steps: their wall time per step (rejected
+        attempts included) and the growth of dt, fitted as dt ~ t^a over the window (a clipped to
+        [0, 1]: a = 0 is the plain wall time per unit of simulated time, a = 1 geometric growth).
+        The steps left to t_end are the integral of dt(t)^-1; None before three steps."""
+        if len(recent) < 4:
             return None
-        (w0, t0), (w1, t1) = recent[0], recent[-1]
-        return (self.cfg.time.t_end - t1) * (w1 - w0) / (t1 - t0) if t1 > t0 else None
+        (w0, _, _), (w1, t1, _) = recent[0], recent[-1]
+        times = np.array([r[1] for r in list(recent)[1:]])
+        steps = np.array([r[2] for r in list(recent)[1:]])
+        if times[0] <= 0 or np.ptp(np.log(times)) == 0:
+            return None
+        a = float(np.clip(np.polyfit(np.log(times), np.log(steps), 1)[0], 0.0, 1.0))
+        dt1 = float(np.exp(np.mean(np.log(steps) - a * np.log(times)) + a * np.log(t1)))  # the fit's dt at t1
+        t_end = self.cfg.time.t_end
+        if a > 1 - 1e-6:
+            steps_left = t1 / dt1 * np.log(t_end / t1)
+        else:  # dt = dt1 (t / t1)^a  ->  steps = integral of (t1^a / dt1) t^-a dt
+            steps_left = t1 ** a / dt1 * (t_end ** (1 - a) - t1 ** (1 - a)) / (1 - a)
+        return float(steps_left * (w1 - w0) / (len(recent) - 1))
 
 
 def simulate(case: Case, resume: bool = False, progress: bool = True) -> RunSummary:

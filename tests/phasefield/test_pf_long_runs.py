@@ -147,3 +147,32 @@ def test_periodicity_warning(tmp_path):
         warnings.simplefilter("error", NonPeriodicInitialWarning)
         assert warn_if_not_periodic(mesh, periodic, [0, 1]) == []
         assert warn_if_not_periodic(mesh, not_periodic, []) == []  # no periodic axis, nothing to say
+
+
+@pytest.mark.parametrize("growth", [0.0, 0.5, 1.0])
+def test_eta_extrapolates_the_growth_of_dt(growth):
+    """A run whose dt grows as t^growth at 1 s per step: the ETA after 10 steps is the time of the
+    steps actually left to t_end, within 3 % (the discrete steps against the integral of 1/dt);
+    a plain wall-per-simulated-time ETA would be 10-1000 x too long for growing dt."""
+    import collections
+    import types
+
+    from pf_app.phasefield.simulation import ETA_WINDOW_STEPS, Simulation
+
+    t_end = 1.0e4
+    sim = types.SimpleNamespace(cfg=types.SimpleNamespace(time=types.SimpleNamespace(t_end=t_end)))
+    t, wall, recent = 10.0, 0.0, collections.deque(maxlen=ETA_WINDOW_STEPS + 1)
+    recent.append((wall, t, 0.0))
+
+    def dt_at(t):
+        return 0.01 * t ** growth if growth < 1 else 0.02 * t
+
+    for _ in range(ETA_WINDOW_STEPS):
+        dt = dt_at(t)
+        t, wall = t + dt, wall + 1.0
+        recent.append((wall, t, dt))
+    left = 0
+    while t < t_end:
+        t += dt_at(t)
+        left += 1
+    assert Simulation._eta(sim, recent) == pytest.approx(left, rel=0.03)
