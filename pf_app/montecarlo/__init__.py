@@ -1,7 +1,8 @@
-"""Monte Carlo data generation on a BCC cluster expansion (umbrella and semi-grand-canonical).
+"""Monte Carlo data generation on a cluster expansion of any lattice (umbrella and semi-grand-canonical).
 
-Conventions (see ``docs/montecarlo.md``): sublattice 1 = cube corners, sublattice 2 = body centres,
-occupation sigma = +1 for B and -1 for A, x_i = B fraction on sublattice i,
-c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2; every cluster is counted once in the total energy and
-energies are reported per site.
+Conventions (see ``docs/montecarlo.md``): a lattice is a primitive cell with basis sites and their
+allowed species (two = a binary alloy site, sigma = -1 first species, +1 second); clusters come from
+cutoffs and are grouped into orbits by the space group (spglib); order parameters are eta = Q x with
+x_s the fraction of the second species on sublattice s of a user-chosen ordering cell; every cluster
+is counted once in the total energy and energies are reported per sampled site.
 """

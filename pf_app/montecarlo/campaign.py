@@ -24,24 +24,18 @@ from pf_app.config import ConfigError, to_dict
 from pf_app.atomic_files import write_text_atomic
 from pf_app.progress import Progress
 from pf_app.montecarlo.config import CampaignConfig, values_of
-from pf_app.montecarlo.hamiltonian import ClusterExpansion
 from pf_app.montecarlo.homogeneity import default_block
+from pf_app.montecarlo.meanfield import MeanField
+from pf_app.montecarlo.model import SamplerModel, model_of
 from pf_app.montecarlo.parallel import launched_by_mpirun, resolve_backend, run_tasks
-from pf_app.montecarlo.sampler import Ensemble, PointSettings, PointTask, run_point
-from pf_app.montecarlo.meanfield import mean_field_state
-from pf_app.montecarlo.targets import guess_mu, kappa_for_targets, physical_points, to_fractions
+from pf_app.montecarlo.sampler import Ensemble, PointSettings, PointTask, cluster_tables, run_point
+from pf_app.montecarlo.targets import guess_mu, kappa_for_targets, physical_points
 
 HDF5_REFRESH_S = 30.0  # the HDF5 copy is rewritten (atomically) at most this often while running, and at the end
-CONVENTION = ("sigma = +1 B, -1 A; x_s = B fraction on sublattice s (1 = cube corners, 2 = body centres); "
-              "c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2; E = M V0 + V_point sum_i sigma_i "
-              "+ sum_(s=1..3) V_s sum_(pairs in shell s, each pair once) sigma_i sigma_j "
-              "+ V_triplet sum_(NN triplets, each once) sigma_i sigma_j sigma_k; energy and mu per site; "
-              "column kT = k_B T in energy_unit")
-
-
-def model_of(cfg: CampaignConfig) -> ClusterExpansion:
-    pairs = tuple(cfg.model.pairs) + (0.0,) * (3 - len(cfg.model.pairs))
-    return ClusterExpansion(cfg.model.V0, cfg.model.point, pairs, cfg.model.triplet)
+CONVENTION = ("sigma = +1 for the second listed species of a site, -1 for the first; x_s = fraction of the "
+              "second species on sublattice s of the ordering cell; order parameters eta = Q x (Q in the "
+              "provenance); E = M V0 + sum_(orbits a) V_a sum_(clusters of a, each once) prod_i sigma_i; "
+              "energy and mu per sampled site; column kT = k_B T in energy_unit")
 
 
 def campaign_key(cfg: CampaignConfig) -> str:
@@ -50,9 +44,9 @@ def campaign_key(cfg: CampaignConfig) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def settings_of(cfg: CampaignConfig) -> PointSettings:
+def settings_of(cfg: CampaignConfig, model: SamplerModel) -> PointSettings:
     h = cfg.homogeneity
-    return PointSettings(model_of(cfg), tuple(cfg.supercell), cfg.sampling, h.block or default_block(cfg.supercell),
+    return PointSettings(model, cfg.sampling, h.block or default_block(cfg.supercell),
                          h.bimodality_threshold, h.excess_variance_threshold,
                          checkpoint_dir=checkpoint_dir(cfg), campaign_key=campaign_key(cfg))
 
@@ -61,31 +55,39 @@ def checkpoint_dir(cfg: CampaignConfig) -> Path:
     return cfg.output.table.with_suffix(".checkpoints")
 
 
-def _clip_start(c: float, eta: float) -> tuple[float, float]:
-    x1, x2 = to_fractions(c, eta)
-    return float(np.clip(x1, 0, 1)), float(np.clip(x2, 0, 1))
+def _clip_start(model: SamplerModel, eta) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.clip(model.order_map.fractions(eta), 0, 1))
 
 
-def build_tasks(cfg: CampaignConfig, file: str | Path) -> list[PointTask]:
+def _combinations(cfg: CampaignConfig) -> list[tuple[float, ...]]:
+    """Every combination of the SGC exchange potentials, in the order of the order parameters."""
+    lists = [values_of(cfg.sgc.mu.get(n, [0.0])) for n in cfg.order_parameters.names]
+    grids = np.meshgrid(*lists, indexing="ij")
+    return [tuple(float(g.ravel()[i]) for g in grids) for i in range(grids[0].size)]
+
+
+def build_tasks(cfg: CampaignConfig, file: str | Path, model: SamplerModel) -> list[PointTask]:
     """All state points of the campaign, in their fixed order."""
-    tasks, model = [], model_of(cfg)
+    tasks, omap = [], model.order_map
+    mean_field = MeanField(cluster_tables(model), omap)
+    names = omap.names
     for kT in values_of(cfg.temperatures):
         if cfg.ensemble == "umbrella":
             u = cfg.umbrella
-            pts = physical_points(u.points, file, "umbrella.points", check_domain=u.points_are == "target")
+            phi = np.broadcast_to(np.asarray(u.phi, float), (omap.n,))
+            pts = physical_points(u.points, omap, file, "umbrella.points", check_domain=u.points_are == "target")
             if u.points_are == "target":
-                kappa = kappa_for_targets(pts, u.phi, guess_mu(pts, kT, u.guess, model))
+                kappa = kappa_for_targets(pts, phi, guess_mu(pts, kT, u.guess, omap, mean_field))
             else:
                 kappa = pts
             for p, k in zip(pts, kappa):
-                ens = Ensemble(kT, u.phi[0], float(k[0]), u.phi[1], float(k[1]))
-                extra = {"target_c": float(p[0]), "target_eta": float(p[1])} if u.points_are == "target" else {}
-                tasks.append(PointTask(len(tasks), ens, _clip_start(*p), len(tasks), extra))
+                ens = Ensemble(kT, tuple(float(v) for v in phi), tuple(float(v) for v in k))
+                extra = ({f"target_{n}": float(v) for n, v in zip(names, p)} if u.points_are == "target" else {})
+                tasks.append(PointTask(len(tasks), ens, _clip_start(model, p), len(tasks), extra))
         else:
-            for mu_c in values_of(cfg.sgc.mu_c):
-                for mu_eta in values_of(cfg.sgc.mu_eta):
-                    start = mean_field_state(model, kT, mu_c, mu_eta, ordered=cfg.sgc.initial == "ordered")
-                    tasks.append(PointTask(len(tasks), Ensemble(kT, mu_c=mu_c, mu_eta=mu_eta), start, len(tasks)))
+            for mu in _combinations(cfg):
+                start = mean_field.state(kT, mu, ordered=cfg.sgc.initial == "ordered")
+                tasks.append(PointTask(len(tasks), Ensemble(kT, mu=mu), start, len(tasks)))
     return tasks
 
 
@@ -111,12 +113,14 @@ def _drop_partial_last_line(path: Path) -> None:
         write_text_atomic(path, text[: text.rfind("\n") + 1])
 
 
-def table_meta(cfg: CampaignConfig, file: str | Path, key: str) -> dict:
-    m = cfg.model
-    return {"energy_unit": m.energy_unit, "per_site": "true", "convention": CONVENTION,
+def table_meta(cfg: CampaignConfig, file: str | Path, key: str, model: SamplerModel) -> dict:
+    ce, omap = model.expansion, model.order_map
+    ecis = {f"{i}": v for i, v in enumerate(ce.ecis) if v != 0.0}
+    return {"energy_unit": ce.energy_unit, "per_site": "true", "convention": CONVENTION,
             "ensemble": cfg.ensemble, "campaign": key,
-            "provenance": f"pf_app mc {file}; supercell {list(cfg.supercell)}; V0 {m.V0}, point {m.point}, "
-                          f"pairs {list(m.pairs)}, triplet {m.triplet}"}
+            "provenance": f"pf_app mc {file}; supercell {list(cfg.supercell)} x ordering cell "
+                          f"{omap.cell.tolist()}; Q {np.round(omap.Q, 12).tolist()}; cutoffs "
+                          f"{list(ce.space.cutoffs)}; non-zero ECIs by orbit index {ecis}"}
 
 
 def _run_one(job: tuple[PointSettings, PointTask]) -> dict:
@@ -129,24 +133,26 @@ def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -
         raise ConfigError(file, "run.backend", "'auto' or 'mpi' when started by mpirun with several ranks "
                           "(otherwise every rank would run the whole campaign)", cfg.run.backend)
     key = campaign_key(cfg)
-    tasks = build_tasks(cfg, file)
+    model = model_of(cfg, file)
+    tasks = build_tasks(cfg, file, model)
     done = finished_ids(cfg, key)
     pending = [t for t in tasks if t.point_id not in done]
-    settings = settings_of(cfg)
-    meta = table_meta(cfg, file, key)
+    settings = settings_of(cfg, model)
+    meta = table_meta(cfg, file, key, model)
     bar = Progress("mc", len(pending), unit="points", every_s=cfg.run.progress_every_s, enabled=progress)
     written = []
 
     hdf5_written = [time.monotonic()]
 
     def on_result(row: dict) -> None:
-        mu_table.append_csv(cfg.output.table,
-                           mu_table.MuTable(("c", "eta"), {k: [v] for k, v in row.items()}, meta))
+        mu_table.append_csv(cfg.output.table, mu_table.MuTable(model.order_map.names,
+                                                              {k: [v] for k, v in row.items()}, meta))
         written.append(row["point_id"])
         if cfg.output.hdf5 is not None and time.monotonic() - hdf5_written[0] > HDF5_REFRESH_S:
             mu_table.write(mu_table.read(cfg.output.table), cfg.output.hdf5)
             hdf5_written[0] = time.monotonic()
-        bar.update(len(written), force=len(written) == len(pending), kT=row["kT"], c=row["c"], eta=row["eta"],
+        shown = {n: row[n] for n in model.order_map.names}
+        bar.update(len(written), force=len(written) == len(pending), kT=row[mu_table.KT], **shown,
                    s=row["seconds"], split=row["flag_split"], unconverged=row["flag_unconverged"])
 
     if pending:
@@ -168,7 +174,7 @@ def finish_outputs(cfg: CampaignConfig) -> None:
     table = mu_table.read(cfg.output.table)
     if cfg.output.hdf5 is not None:
         mu_table.write(table, cfg.output.hdf5)
-    if cfg.output.plots is not None and cfg.ensemble == "sgc":
+    if cfg.output.plots is not None and cfg.ensemble == "sgc" and table.order_parameters[:2] == ("c", "eta"):
         from pf_app.montecarlo.phase_diagram import plot_all
 
         plot_all(table, cfg.output.plots)

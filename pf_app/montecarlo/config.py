@@ -28,52 +28,119 @@ def values_of(spec: Span | list[float]) -> list[float]:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """Cluster expansion; ECIs are energies per cluster, every cluster counted once."""
+class LatticeConfig:
+    """Primitive cell (rows = lattice vectors, any length unit), fractional basis positions, allowed species.
 
-    V0: float = 0.0
-    point: float = 0.0
-    pairs: tuple[float, ...] = (1.0,)
-    triplet: float = 0.0
-    energy_unit: str = "V_NN"
+    A site with two species is sampled (sigma = -1 first species, +1 second); one species = spectator.
+    """
+
+    cell: list[list[float]]
+    positions: list[list[float]]
+    species: list[list[str]]
 
     def check(self, fail):
-        if len(self.pairs) > 3:
-            fail("pairs", "at most 3 pair ECIs (shells 1, 2, 3)", list(self.pairs))
+        if len(self.cell) != 3 or any(len(r) != 3 for r in self.cell) or abs(np.linalg.det(self.cell)) < 1e-9:
+            fail("cell", "three non-coplanar lattice vectors [[ax, ay, az], [bx, ...], [cx, ...]]", self.cell)
+        if not self.positions or any(len(p) != 3 for p in self.positions):
+            fail("positions", "a non-empty list of fractional positions [f1, f2, f3]", self.positions)
+        if len(self.species) != len(self.positions):
+            fail("species", f"one list of allowed species per position ({len(self.positions)})", self.species)
+        for i, sp in enumerate(self.species):
+            if len(sp) not in (1, 2) or len(set(sp)) != len(sp):
+                fail(f"species[{i}]", "one species (spectator) or two different species (binary alloy site); "
+                     "multicomponent sites are not supported", sp)
+        if all(len(sp) == 1 for sp in self.species):
+            fail("species", "at least one site with two allowed species", self.species)
+
+
+@dataclass(frozen=True)
+class ECIConfig:
+    """Effective cluster interactions: energy per cluster (zerolet: per sampled site), each cluster once.
+
+    Lists follow the orbit order of their kind (by size, as printed by ``pf_app mc --show-model``);
+    missing trailing entries are 0.
+    """
+
+    zerolet: float = 0.0
+    singlets: list[float] = field(default_factory=list)
+    pairs: list[float] = field(default_factory=list)
+    triplets: list[float] = field(default_factory=list)
+    quadruplets: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClusterExpansionConfig:
+    """Cutoffs (pairs, triplets, quadruplets: largest distance in a cluster, length unit of the cell) and
+    ECIs, or an icet ``ClusterExpansion`` file (read with icet; cutoffs and ECIs then come from it)."""
+
+    cutoffs: list[float] = field(default_factory=list)
+    ecis: ECIConfig = field(default_factory=ECIConfig)
+    icet_file: Path | None = None
+    energy_unit: str = "V_NN"
+    symprec: float = bounded(1e-5, gt=0, doc="spglib symmetry tolerance (length unit)")
+
+    def check(self, fail):
+        if self.icet_file is None and not self.cutoffs:
+            fail("cutoffs", "a list of cutoffs [pairs, triplets, quadruplets] (or icet_file)", self.cutoffs)
+        if len(self.cutoffs) > 3 or any(c <= 0 for c in self.cutoffs):
+            fail("cutoffs", "at most 3 positive cutoffs [pairs, triplets, quadruplets]", self.cutoffs)
+        if self.icet_file is not None and not self.icet_file.is_file():
+            fail("icet_file", "an existing icet ClusterExpansion file", str(self.icet_file))
+
+
+@dataclass(frozen=True)
+class OrderParametersConfig:
+    """eta = scale * Q x over the sublattices of the ordering cell (integer matrix on the primitive cell)."""
+
+    Q: list[list[float]]
+    names: list[str]
+    cell: list[list[int]] = field(default_factory=lambda: [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    scale: float = 1.0
+    species: str | None = None  # x_s = fraction of this species (the second listed of every sampled site)
+
+    def check(self, fail):
+        if len(self.cell) != 3 or any(len(r) != 3 for r in self.cell) or round(abs(np.linalg.det(self.cell))) < 1:
+            fail("cell", "a non-singular integer 3 x 3 matrix on the primitive cell", self.cell)
+        q = self.Q
+        if not q or any(len(r) != len(q) for r in q):
+            fail("Q", "a square matrix (one row per order parameter, one column per sublattice)", q)
+        if np.linalg.cond(np.array(q, float)) * 1e-10 > 1:
+            fail("Q", "an invertible matrix (x = Q^-1 eta must exist)", q)
+        if len(self.names) != len(q) or len(set(self.names)) != len(self.names):
+            fail("names", f"{len(q)} different names, one per row of Q", self.names)
 
 
 @dataclass(frozen=True)
 class PointsConfig:
-    """Where to sample the physical (c, eta) domain (a square in the sublattice fractions x1, x2)."""
+    """Where to sample the order-parameter domain (the image of the unit cube of sublattice fractions x)."""
 
     kind: Literal["sobol", "grid", "list"] = "sobol"
     n: int = bounded(16, ge=1, doc="number of Sobol points")
     seed: int = 0
-    c: Span | None = None
-    eta: Span | None = None
-    values: list[tuple[float, float]] = field(default_factory=list)
-    margin: float = bounded(0.02, ge=0.0, lt=0.5, doc="keep x1, x2 in [margin, 1 - margin]")
+    grid: list[Span] = field(default_factory=list)
+    values: list[list[float]] = field(default_factory=list)
+    margin: float = bounded(0.02, ge=0.0, lt=0.5, doc="keep every x_s in [margin, 1 - margin]")
     eta_nonnegative: bool = True
 
     def check(self, fail):
-        if self.kind == "grid" and (self.c is None or self.eta is None):
-            fail("c" if self.c is None else "eta", "a span {lo, hi, n} for kind 'grid'", None)
+        if self.kind == "grid" and not self.grid:
+            fail("grid", "one span {lo, hi, n} per order parameter for kind 'grid'", [])
         if self.kind == "list" and not self.values:
-            fail("values", "a non-empty list of [c, eta] pairs for kind 'list'", [])
+            fail("values", "a non-empty list of points (one value per order parameter) for kind 'list'", [])
 
 
 @dataclass(frozen=True)
 class UmbrellaConfig:
-    """Biased ensemble: phi = (phi_c, phi_eta) in energy per site; points are targets or kappas."""
+    """Biased ensemble: phi (one per order parameter, or one for all) in energy per site; points are targets or kappas."""
 
-    phi: tuple[float, float] = (10.0, 10.0)
+    phi: list[float] = field(default_factory=lambda: [10.0])
     points: PointsConfig = field(default_factory=PointsConfig)
     points_are: Literal["target", "kappa"] = "target"
     guess: Literal["mean_field", "ideal", "none"] | Path = "mean_field"
 
     def check(self, fail):
-        if min(self.phi) <= 0:
-            fail("phi", "two numbers > 0 (phi_c, phi_eta)", list(self.phi))
+        if not self.phi or min(self.phi) <= 0:
+            fail("phi", "numbers > 0 (one per order parameter, or one for all)", list(self.phi))
         if isinstance(self.guess, Path) and not self.guess.is_file():
             fail("guess", "'mean_field', 'ideal', 'none' or an existing IDNN weights file (.idnn.json)",
                  str(self.guess))
@@ -81,10 +148,10 @@ class UmbrellaConfig:
 
 @dataclass(frozen=True)
 class SGCConfig:
-    """Semi-grand-canonical ensemble: exchange potentials conjugate to c and eta (energy per site)."""
+    """Semi-grand-canonical ensemble: exchange potentials mu_<name> conjugate to each order parameter
+    (energy per site; every combination is a point; a missing name is 0)."""
 
-    mu_c: Span | list[float] = (0.0,)
-    mu_eta: Span | list[float] = (0.0,)
+    mu: dict[str, Span | list[float]] = field(default_factory=dict)
     initial: Literal["ordered", "disordered"] = "ordered"
 
 
@@ -135,11 +202,13 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class CampaignConfig:
+    lattice: LatticeConfig
+    cluster_expansion: ClusterExpansionConfig
+    order_parameters: OrderParametersConfig
     supercell: tuple[int, int, int]
     temperatures: Span | list[float]
     output: OutputConfig
     ensemble: Literal["umbrella", "sgc"] = "umbrella"
-    model: ModelConfig = field(default_factory=ModelConfig)
     umbrella: UmbrellaConfig = field(default_factory=UmbrellaConfig)
     sgc: SGCConfig = field(default_factory=SGCConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -147,14 +216,27 @@ class CampaignConfig:
     run: RunConfig = field(default_factory=RunConfig)
 
     def check(self, fail):
-        if min(self.supercell) < 3:
-            fail("supercell", "three sizes >= 3 (conventional cells)", list(self.supercell))
+        if min(self.supercell) < 1:
+            fail("supercell", "three repeats >= 1 of the ordering cell", list(self.supercell))
         temps = values_of(self.temperatures)
         if not temps or min(temps) <= 0:
             fail("temperatures", "kT values > 0 (in the model's energy unit)", temps)
         b = self.homogeneity.block
         if b is not None and (b < 1 or any(L % b for L in self.supercell)):
             fail("homogeneity.block", f"a block edge dividing every supercell size {list(self.supercell)}", b)
+        k = len(self.order_parameters.names)
+        if len(self.umbrella.phi) not in (1, k):
+            fail("umbrella.phi", f"1 or {k} numbers (one per order parameter)", list(self.umbrella.phi))
+        unknown = sorted(set(self.sgc.mu) - set(self.order_parameters.names))
+        if unknown:
+            fail(f"sgc.mu.{unknown[0]}", f"an order parameter name ({', '.join(self.order_parameters.names)})",
+                 unknown[0])
+        p = self.umbrella.points
+        if p.kind == "grid" and len(p.grid) != k:
+            fail("umbrella.points.grid", f"{k} spans (one per order parameter)", len(p.grid))
+        for i, v in enumerate(p.values):
+            if len(v) != k:
+                fail(f"umbrella.points.values[{i}]", f"{k} numbers (one per order parameter)", v)
 
 
 def load_campaign(path: str | Path, overrides: dict | None = None) -> CampaignConfig:

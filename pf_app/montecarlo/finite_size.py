@@ -1,41 +1,46 @@
-"""Finite-size analysis of the order-disorder transition: Binder cumulants with multiple-histogram
+"""Finite-size analysis of an order-disorder transition: Binder cumulants with multiple-histogram
 reweighting (Ferrenberg & Swendsen 1989) and their crossing between supercell sizes.
 
 Runs are semi-grand-canonical at mu = 0 (x = 1/2 on average for an A-B symmetric model); the order
-parameter is eta (the staggered magnetisation up to a factor), sampled once per sweep.
+parameter is one eta_k minus a centre (B2: eta itself; a ferromagnet: the composition minus 1/2),
+sampled once per sweep.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import logsumexp
 
-from pf_app.montecarlo.hamiltonian import ClusterExpansion
 from pf_app.montecarlo.kernels import seed_rng
-from pf_app.montecarlo.sampler import COL, Ensemble, Sampler, initial_sigma, lattice_tables
+from pf_app.montecarlo.model import SamplerModel
+from pf_app.montecarlo.sampler import Ensemble, Sampler, cluster_tables, initial_sigma
 
 
 @dataclass(frozen=True)
 class Series:
-    """End-of-sweep samples of one run: kT, total energy E (not per site) and eta."""
+    """End-of-sweep samples of one run: kT, total energy E (not per site) and the order parameter."""
 
     kT: float
     energy: np.ndarray
     eta: np.ndarray
 
 
-def sample_series(model: ClusterExpansion, shape: tuple[int, int, int], kT: float, n_sweeps: int,
-                  discard: int, seed: int) -> Series:
-    """An SGC run at mu = 0 from the perfectly ordered B2 state; the first ``discard`` sweeps dropped."""
-    lattice = lattice_tables(tuple(shape))[0]
-    sigma = initial_sigma(lattice, 1.0, 0.0, np.random.default_rng(seed))
-    sampler = Sampler(model, shape, Ensemble(kT), sigma, seed_rng(seed, 7))
+def sample_series(model: SamplerModel, repeats: tuple[int, int, int], kT: float, n_sweeps: int, discard: int,
+                  seed: int, start: tuple[float, ...], order_parameter: int, centre: float = 0.0) -> Series:
+    """An SGC run at mu = 0 from sublattice fractions ``start``; the first ``discard`` sweeps dropped."""
+    model = replace(model, repeats=tuple(repeats))
+    supercell = cluster_tables(model).supercell
+    sigma = initial_sigma(supercell, start, np.random.default_rng(seed))
+    sampler = Sampler(model, Ensemble(kT), sigma, seed_rng(seed, 7))
     sampler.run(discard)
     out = sampler.run(n_sweeps)
-    return Series(kT, out[:, COL["energy_last"]] * lattice.n_sites, out[:, COL["eta_last"]])
+    name = model.order_map.names[order_parameter]
+    col = sampler.columns
+    return Series(kT, out[:, col.index("energy_last")] * supercell.n_sites,
+                  out[:, col.index(f"{name}_last")] - centre)
 
 
 def _log_partition(runs: list[Series], tol: float = 1e-10, max_iter: int = 10_000) -> np.ndarray:

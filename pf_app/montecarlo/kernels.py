@@ -1,14 +1,19 @@
-"""Compiled single-site Metropolis kernel (numba) with an exact incremental energy and bias.
+"""Compiled single-site Metropolis kernel (numba) for any cluster list, with exact incremental energy and bias.
 
 One attempt: pick a site uniformly at random (random site order, never a sequential or
 checkerboard sweep), compute the exact change of
 
-    H = E + M [phi_c (c - kappa_c)^2 + phi_eta (eta - kappa_eta)^2 - mu_c c - mu_eta eta]
+    H = E + M sum_k [phi_k (eta_k - kappa_k)^2 - mu_k eta_k],   eta = Q x,  x_s = n_s / N_s
 
-for flipping it (dE = -2 sigma_i h_i from the local field, the bias from the integer counts of B
-atoms on the two sublattices, so there is no drift), and accept with min(1, exp(-dH/kT)).  The
-umbrella ensemble is mu = 0; the semi-grand-canonical ensemble is phi = 0 with the given mu.
-Accepted flips update the local fields of the 26 pair neighbours and 36 triplet partners.
+for flipping it (dE = -2 sigma_i h_i from the local field; the bias from the integer numbers n_s of
+sigma = +1 sites per sublattice, recomputed from the counts at every attempt, so nothing drifts), and
+accept with min(1, exp(-dH/kT)).  The umbrella ensemble is mu = 0; the semi-grand-canonical ensemble
+is phi = 0 with the given mu.  An accepted flip updates the local fields of the other sites of every
+cluster containing the site (``ClusterTables``: per-site partner lists of pairs, triplets, quadruplets).
+
+Statistics per block: the means over every attempt of eta_k, |eta_k| and E/M (accumulated when the
+state changes, weighted by the number of attempts it lasted: exact integer sums for the counts), and
+the end-of-block state.
 
 Random numbers: xoshiro256** (state = 4 uint64, checkpointable), seeded with splitmix64.
 """
@@ -20,10 +25,13 @@ import math
 import numba as nb
 import numpy as np
 
-#: Columns of the per-block output: means over every attempt of the block, then the end-of-block state.
-BLOCK_COLUMNS = ("c", "eta", "abs_eta", "energy", "c_last", "eta_last", "energy_last")
-
 _MASK64 = (1 << 64) - 1
+
+
+def block_columns(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Columns of the per-block output: means over every attempt, then the end-of-block state."""
+    return (*names, *(f"abs_{n}" for n in names), "energy",
+            *(f"{n}_last" for n in names), "energy_last")
 
 
 def seed_rng(seed: int, stream: int = 0) -> np.ndarray:
@@ -59,95 +67,119 @@ def _next(s0, s1, s2, s3):
 
 
 @nb.njit(nogil=True, cache=True)
-def _bias(n1, n2, m, scale, bias):
-    """M * [phi_c (c - kc)^2 + phi_eta (eta - ke)^2 - mu_c c - mu_eta eta] from the B counts."""
-    c = (n1 + n2) * scale
-    e = (n1 - n2) * scale
-    dc = c - bias[1]
-    de = e - bias[3]
-    return m * (bias[0] * dc * dc + bias[2] * de * de - bias[4] * c - bias[5] * e)
+def _order_parameters(counts, amat, eta):
+    """eta = amat @ counts (exact from the integer counts), written into ``eta``."""
+    n_op, n_sub = amat.shape
+    for k in range(n_op):
+        e = 0.0
+        for s in range(n_sub):
+            e += amat[k, s] * counts[s]
+        eta[k] = e
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _bias(eta, sub, dn, amat, phi, kappa, mu, m):
+    """M sum_k [phi_k (eta_k' - kappa_k)^2 - mu_k eta_k'] with eta' = eta + amat[:, sub] dn."""
+    sq = 0.0
+    lin = 0.0
+    for k in range(eta.shape[0]):
+        e = eta[k] + amat[k, sub] * dn
+        d = e - kappa[k]
+        sq += phi[k] * d * d
+        lin += mu[k] * e
+    return m * (sq - lin)
 
 
 @nb.njit(nogil=True, cache=True)
-def metropolis_blocks(sigma, field, nb1, nb2, nb3, tri, coef, counts, energy, bias, beta, rng,
-                      n_blocks, attempts_per_block, out):
+def metropolis_blocks(sigma, field, sublattice, ptr2, nb2, v2, ptr3, nb3, v3, ptr4, nb4, v4, counts, energy,
+                      amat, phi, kappa, mu, beta, rng, n_blocks, attempts_per_block, out):
     """Run ``n_blocks`` blocks of ``attempts_per_block`` Metropolis attempts in place.
 
-    sigma int8[M] (+-1), field float64[M] (local fields, kept exact), neighbour tables int32,
-    coef = (point, V1, V2, V3, triplet), counts int64[2] = B atoms on sublattices 1 and 2,
-    energy float64[1] = total E, bias = (phi_c, kappa_c, phi_eta, kappa_eta, mu_c, mu_eta),
-    beta = 1/kT, rng uint64[4].  Writes ``out[b] = BLOCK_COLUMNS`` (energies per site).
-    Returns the number of accepted flips.
+    sigma int8[M] (+-1), field float64[M] (local fields, kept exact), sublattice int32[M],
+    ptr/nb/v for pairs, triplets, quadruplets: the per-site cluster partner lists (``ClusterTables``),
+    counts int64[S] = sigma = +1 sites per sublattice, energy float64[1] = total E,
+    amat[k, s] = Q[k, s] / N_s (eta = amat @ counts, recomputed from the counts after every accepted
+    flip), phi, kappa, mu float64[K], beta = 1/kT, rng uint64[4].  Writes ``out[b] = block_columns``
+    (energies per site).  Returns the number of accepted flips.
     """
     m = sigma.shape[0]
     mf = float(m)
     mu64 = np.uint64(m)
-    scale = math.sqrt(2.0) / mf
-    v1, v2, v3, vt = coef[1], coef[2], coef[3], coef[4]
-    n1, n2 = counts[0], counts[1]
+    n_op, n_sub = amat.shape
+    eta_now = np.empty(n_op)
+    sum_counts = np.empty(n_sub, np.int64)
+    sum_abs = np.empty(n_op)
     e_tot = energy[0]
-    b_now = _bias(n1, n2, mf, scale, bias)
+    _order_parameters(counts, amat, eta_now)
+    b_now = _bias(eta_now, 0, 0, amat, phi, kappa, mu, mf)
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     accepted = 0
     for blk in range(n_blocks):
-        sum_n1 = 0
-        sum_n2 = 0
-        sum_abs = 0
+        sum_counts[:] = 0
+        sum_abs[:] = 0.0
         sum_e = 0.0
-        for _ in range(attempts_per_block):
+        last = 0  # attempt from which the current state has been held
+        for att in range(attempts_per_block):
             r, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
             i = np.int64(((r >> np.uint64(32)) * mu64) >> np.uint64(32))
             si = sigma[i]
             d_e = -2.0 * si * field[i]
-            dn = -si  # change of the B count on the site's sublattice (sigma: -1 -> +1 adds a B)
-            if i & 1:
-                b_new = _bias(n1, n2 - si, mf, scale, bias)
-            else:
-                b_new = _bias(n1 - si, n2, mf, scale, bias)
+            sub = sublattice[i]
+            b_new = _bias(eta_now, sub, -si, amat, phi, kappa, mu, mf)  # sigma -1 -> +1 adds one to the count
             d_h = d_e + b_new - b_now
             accept = d_h <= 0.0
             if not accept:
                 r, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
                 u = (r >> np.uint64(11)) * (1.0 / 9007199254740992.0)
                 accept = u < math.exp(-beta * d_h)
-            if accept:
-                accepted += 1
-                sigma[i] = -si
-                ds = -2.0 * si
-                e_tot += d_e
-                b_now = b_new
-                if i & 1:
-                    n2 += dn
-                else:
-                    n1 += dn
-                if v1 != 0.0:
-                    for k in range(nb1.shape[1]):
-                        field[nb1[i, k]] += v1 * ds
-                if v2 != 0.0:
-                    for k in range(nb2.shape[1]):
-                        field[nb2[i, k]] += v2 * ds
-                if v3 != 0.0:
-                    for k in range(nb3.shape[1]):
-                        field[nb3[i, k]] += v3 * ds
-                if vt != 0.0:
-                    for k in range(tri.shape[1]):
-                        a = tri[i, k, 0]
-                        b = tri[i, k, 1]
-                        field[a] += vt * ds * sigma[b]
-                        field[b] += vt * ds * sigma[a]
-            sum_n1 += n1
-            sum_n2 += n2
-            sum_abs += abs(n1 - n2)
-            sum_e += e_tot
+            if not accept:
+                continue
+            accepted += 1
+            w = att - last  # attempts the old state lasted
+            for s in range(n_sub):
+                sum_counts[s] += counts[s] * w
+            for k in range(n_op):
+                sum_abs[k] += abs(eta_now[k]) * w
+            sum_e += e_tot * w
+            last = att
+            counts[sub] -= si
+            _order_parameters(counts, amat, eta_now)
+            sigma[i] = -si
+            e_tot += d_e
+            b_now = b_new
+            ds = -2.0 * si
+            for e in range(ptr2[i], ptr2[i + 1]):
+                field[nb2[e]] += v2[e] * ds
+            for e in range(ptr3[i], ptr3[i + 1]):
+                v = v3[e] * ds
+                a = nb3[e, 0]
+                b = nb3[e, 1]
+                field[a] += v * sigma[b]
+                field[b] += v * sigma[a]
+            for e in range(ptr4[i], ptr4[i + 1]):
+                v = v4[e] * ds
+                a = nb4[e, 0]
+                b = nb4[e, 1]
+                c = nb4[e, 2]
+                field[a] += v * sigma[b] * sigma[c]
+                field[b] += v * sigma[a] * sigma[c]
+                field[c] += v * sigma[a] * sigma[b]
+        w = attempts_per_block - last
+        for s in range(n_sub):
+            sum_counts[s] += counts[s] * w
+        for k in range(n_op):
+            sum_abs[k] += abs(eta_now[k]) * w
+        sum_e += e_tot * w
         na = float(attempts_per_block)
-        out[blk, 0] = (sum_n1 + sum_n2) * scale / na
-        out[blk, 1] = (sum_n1 - sum_n2) * scale / na
-        out[blk, 2] = sum_abs * scale / na
-        out[blk, 3] = sum_e / (na * mf)
-        out[blk, 4] = (n1 + n2) * scale
-        out[blk, 5] = (n1 - n2) * scale
-        out[blk, 6] = e_tot / mf
-    counts[0], counts[1] = n1, n2
+        for k in range(n_op):
+            mean = 0.0
+            for s in range(n_sub):
+                mean += amat[k, s] * sum_counts[s]
+            out[blk, k] = mean / na
+            out[blk, n_op + k] = sum_abs[k] / na
+            out[blk, 2 * n_op + 1 + k] = eta_now[k]
+        out[blk, 2 * n_op] = sum_e / (na * mf)
+        out[blk, 3 * n_op + 1] = e_tot / mf
     energy[0] = e_tot
     rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return accepted

@@ -1,65 +1,74 @@
 """One state point: the Markov chain (:class:`Sampler`) and the run-until-precise driver (:func:`run_point`).
 
-Ensembles (energies per site, kT in the model's energy unit):
+Ensembles (energies per site, kT in the model's energy unit, eta = Q x the order parameters):
 
-* umbrella: weight exp(-(E + M phi_c (c - kappa_c)^2 + M phi_eta (eta - kappa_eta)^2)/kT);
-  mu_c = -2 phi_c (<c> - kappa_c), mu_eta = -2 phi_eta (<eta> - kappa_eta) at (<c>, <eta>);
-* semi-grand-canonical: weight exp(-(E - M mu_c c - M mu_eta eta)/kT) with given mu.
+* umbrella: weight exp(-(E + M sum_k phi_k (eta_k - kappa_k)^2)/kT);
+  mu_k = -2 phi_k (<eta_k> - kappa_k) at <eta>;
+* semi-grand-canonical: weight exp(-(E - M sum_k mu_k eta_k)/kT) with given mu.
 
 The time series are per-sweep averages over every attempt (one sweep = M attempts).  The start of the
 equilibrated part is detected automatically; the run stops when the standard errors (from the
 integrated autocorrelation time) are below ``se_target`` with at least ``min_effective_samples``
 independent samples, or at ``max_sweeps`` (then ``flag_unconverged`` = 1).  Long points checkpoint
-(spins, RNG state, series) and continue from the checkpoint when run again.
+(occupations, RNG state, series) and continue from the checkpoint when run again.
+
+Library API (used by campaigns and by active learning): build a :class:`PointSettings` from a
+:class:`~pf_app.montecarlo.model.SamplerModel` and :class:`SamplingConfig`, a :class:`PointTask` with an
+:class:`Ensemble`, and call :func:`run_point` -> the table row (a dict).
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from pf_app import mu_table
 from pf_app.atomic_files import atomic_path
 from pf_app.montecarlo import kernels
 from pf_app.montecarlo.config import SamplingConfig
 from pf_app.montecarlo.estimators import binder_cumulant, detect_equilibration, mean_estimate
-from pf_app.montecarlo.hamiltonian import ClusterExpansion, local_fields, total_energy
+from pf_app.montecarlo.hamiltonian import ClusterTables
 from pf_app.montecarlo.homogeneity import BlockOrder, split_summary
-from pf_app.montecarlo.lattice import BCCLattice
+from pf_app.montecarlo.lattice import Supercell
+from pf_app.montecarlo.model import SamplerModel
 
-COL = {name: i for i, name in enumerate(kernels.BLOCK_COLUMNS)}
+_TABLES: dict[tuple, ClusterTables] = {}  # per process: (model fingerprint, ordering cell, repeats) -> tables
+_TABLES_KEPT = 4
 
 
 @dataclass(frozen=True)
 class Ensemble:
-    """kT and the bias: umbrella (phi > 0, mu = 0) or semi-grand-canonical (phi = 0, mu given)."""
+    """kT and, per order parameter, the bias: umbrella (phi > 0, mu = 0) or semi-grand-canonical (phi = 0, mu)."""
 
     kT: float
-    phi_c: float = 0.0
-    kappa_c: float = 0.0
-    phi_eta: float = 0.0
-    kappa_eta: float = 0.0
-    mu_c: float = 0.0
-    mu_eta: float = 0.0
+    phi: tuple[float, ...] = ()
+    kappa: tuple[float, ...] = ()
+    mu: tuple[float, ...] = ()
 
     @property
     def is_umbrella(self) -> bool:
-        return self.phi_c > 0 or self.phi_eta > 0
+        return any(p > 0 for p in self.phi)
 
-    def bias_vector(self) -> np.ndarray:
-        return np.array([self.phi_c, self.kappa_c, self.phi_eta, self.kappa_eta, self.mu_c, self.mu_eta])
+    def vectors(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(phi, kappa, mu) as float64 arrays of length n (missing entries 0)."""
+        def pad(v):
+            out = np.zeros(n)
+            out[: len(v)] = v
+            return out
+
+        return pad(self.phi), pad(self.kappa), pad(self.mu)
 
 
 @dataclass(frozen=True)
 class PointTask:
-    """A state point: its id, ensemble, starting sublattice fractions (x1, x2), seed, extra columns."""
+    """A state point: its id, ensemble, starting sublattice fractions x (one per sublattice), seed, extra columns."""
 
     point_id: int
     ensemble: Ensemble
-    start: tuple[float, float]
+    start: tuple[float, ...]
     seed: int
     extra: dict = field(default_factory=dict)
 
@@ -68,8 +77,7 @@ class PointTask:
 class PointSettings:
     """What all points of a campaign share."""
 
-    model: ClusterExpansion
-    shape: tuple[int, int, int]
+    model: SamplerModel
     sampling: SamplingConfig
     block: int
     bimodality_threshold: float = 5.0 / 9.0
@@ -78,20 +86,22 @@ class PointSettings:
     campaign_key: str = ""
 
 
-@functools.lru_cache(maxsize=4)
-def lattice_tables(shape: tuple[int, int, int]):
-    """(lattice, nb1, nb2, nb3, triangles), built once per process and supercell."""
-    lat = BCCLattice(tuple(shape))
-    return lat, lat.neighbours(1), lat.neighbours(2), lat.neighbours(3), lat.triangles
+def cluster_tables(model: SamplerModel) -> ClusterTables:
+    """The model's cluster tables on its supercell, built once per process."""
+    key = (model.expansion.fingerprint, model.order_map.cell.tobytes(), model.repeats)
+    if key not in _TABLES:
+        if len(_TABLES) >= _TABLES_KEPT:
+            _TABLES.pop(next(iter(_TABLES)))
+        _TABLES[key] = ClusterTables(model.expansion, model.order_map, model.repeats)
+    return _TABLES[key]
 
 
-def initial_sigma(lattice: BCCLattice, x1: float, x2: float, rng: np.random.Generator) -> np.ndarray:
-    """Random configuration with round(x_s M/2) B atoms on sublattice s (+1 = B, -1 = A), int8."""
-    half = lattice.n_sites // 2
-    sigma = np.full(lattice.n_sites, -1, np.int8)
-    for sub, x in ((0, x1), (1, x2)):
-        n_b = int(round(min(max(x, 0.0), 1.0) * half))
-        sites = np.flatnonzero(lattice.sublattice == sub)
+def initial_sigma(supercell: Supercell, x, rng: np.random.Generator) -> np.ndarray:
+    """Random configuration with round(x_s N_s) sigma = +1 sites on sublattice s, int8."""
+    sigma = np.full(supercell.n_sites, -1, np.int8)
+    for sub, xs in enumerate(x):
+        sites = np.flatnonzero(supercell.sublattice == sub)
+        n_b = int(round(min(max(xs, 0.0), 1.0) * len(sites)))
         sigma[rng.choice(sites, n_b, replace=False)] = 1
     return sigma
 
@@ -99,25 +109,32 @@ def initial_sigma(lattice: BCCLattice, x1: float, x2: float, rng: np.random.Gene
 class Sampler:
     """The Markov chain of one state point; ``run(n)`` does n sweeps and returns per-sweep records."""
 
-    def __init__(self, model: ClusterExpansion, shape, ensemble: Ensemble, sigma: np.ndarray, rng: np.ndarray):
-        self.lattice, self.nb1, self.nb2, self.nb3, self.tri = lattice_tables(tuple(shape))
+    def __init__(self, model: SamplerModel, ensemble: Ensemble, sigma: np.ndarray, rng: np.ndarray):
         self.model, self.ensemble = model, ensemble
+        self.tables = cluster_tables(model)
+        sc = self.tables.supercell
         self.sigma, self.rng = np.ascontiguousarray(sigma, np.int8), np.ascontiguousarray(rng, np.uint64)
-        self.coef = model.coefficients()
-        self.bias = ensemble.bias_vector()
-        self.field = local_fields(model, self.lattice, self.sigma)
-        self.counts = np.array([np.sum(self.sigma[0::2] == 1), np.sum(self.sigma[1::2] == 1)], np.int64)
-        self.energy = np.array([total_energy(model, self.lattice, self.sigma)])
+        self.columns = kernels.block_columns(model.order_map.names)
+        self.phi, self.kappa, self.mu = ensemble.vectors(model.order_map.n)
+        per_sublattice = sc.n_sites // sc.n_sublattices
+        self.amat = np.ascontiguousarray(model.order_map.Q / per_sublattice)
+        self.field = self.tables.local_fields(self.sigma)
+        self.counts = np.bincount(sc.sublattice, weights=self.sigma == 1, minlength=sc.n_sublattices).astype(np.int64)
+        self.energy = np.array([self.tables.total_energy(self.sigma)])
         self.accepted = 0
         self.attempts = 0
 
+    @property
+    def n_sites(self) -> int:
+        return self.tables.supercell.n_sites
+
     def run(self, n_sweeps: int) -> np.ndarray:
-        """n_sweeps sweeps of M attempts; returns (n_sweeps, len(BLOCK_COLUMNS))."""
-        m = self.lattice.n_sites
-        out = np.empty((n_sweeps, len(kernels.BLOCK_COLUMNS)))
+        """n_sweeps sweeps of M attempts; returns (n_sweeps, len(columns))."""
+        t, m = self.tables, self.n_sites
+        out = np.empty((n_sweeps, len(self.columns)))
         self.accepted += kernels.metropolis_blocks(
-            self.sigma, self.field, self.nb1, self.nb2, self.nb3, self.tri, self.coef, self.counts,
-            self.energy, self.bias, 1.0 / self.ensemble.kT, self.rng, n_sweeps, m, out)
+            self.sigma, self.field, t.supercell.sublattice, *t.kernel_arguments(), self.counts, self.energy,
+            self.amat, self.phi, self.kappa, self.mu, 1.0 / self.ensemble.kT, self.rng, n_sweeps, m, out)
         self.attempts += n_sweeps * m
         return out
 
@@ -125,8 +142,8 @@ class Sampler:
 @dataclass
 class _Chain:
     sampler: Sampler
-    blocks: list = field(default_factory=list)  # arrays (n, 7)
-    moments: list = field(default_factory=list)  # rows (sweep, 8 moments)
+    blocks: list = field(default_factory=list)  # arrays (n, len(block_columns))
+    moments: list = field(default_factory=list)  # rows (sweep, 4 moments per order parameter)
     elapsed: float = 0.0
     sweeps: int = 0
 
@@ -160,54 +177,64 @@ def _restore(path: Path | None, key: str, settings: PointSettings, task: PointTa
     with np.load(path) as f:
         if str(f["key"]) != key:
             return None
-        sampler = Sampler(settings.model, settings.shape, task.ensemble, f["sigma"], f["rng"])
+        sampler = Sampler(settings.model, task.ensemble, f["sigma"], f["rng"])
         sampler.accepted, sampler.attempts = int(f["accepted"]), int(f["attempts"])
         blocks = f["blocks"]
         return _Chain(sampler, [blocks], [tuple(r) for r in f["moments"]], float(f["elapsed"]), len(blocks))
 
 
 def _fresh(settings: PointSettings, task: PointTask) -> _Chain:
-    lattice = lattice_tables(tuple(settings.shape))[0]
+    supercell = cluster_tables(settings.model).supercell
     rng = np.random.default_rng([settings.sampling.seed, task.seed, task.point_id])
-    sigma = initial_sigma(lattice, *task.start, rng)
-    return _Chain(Sampler(settings.model, settings.shape, task.ensemble, sigma,
+    sigma = initial_sigma(supercell, task.start, rng)
+    return _Chain(Sampler(settings.model, task.ensemble, sigma,
                           kernels.seed_rng(settings.sampling.seed, task.seed * 1_000_003 + task.point_id)))
 
 
 def analyse(chain: _Chain, settings: PointSettings, task: PointTask) -> tuple[dict, bool]:
-    """The row of a point from its series so far, and whether the precision goal is met."""
+    """The row of a point from its series so far, and whether the precision goal is met.
+
+    Umbrella: the watched series are all order parameters; semi-grand-canonical: the composition-like
+    ones signed and the ordering ones as |eta| (their sign flips between variants).
+    """
     ens, cfg = task.ensemble, settings.sampling
+    omap = settings.model.order_map
+    names, col = omap.names, {n: i for i, n in enumerate(chain.sampler.columns)}
     data = np.concatenate(chain.blocks)
-    watched = ("c", "eta") if ens.is_umbrella else ("c", "abs_eta")
-    t0 = detect_equilibration([data[:, COL[n]] for n in watched])
+    ordering = [n for n, comp in zip(names, omap.is_composition) if not comp]
+    watched = list(names) if ens.is_umbrella else [n if n not in ordering else f"abs_{n}" for n in names]
+    t0 = detect_equilibration([data[:, col[n]] for n in watched])
     prod = data[t0:]
-    est = {n: mean_estimate(prod[:, COL[n]]) for n in ("c", "eta", "abs_eta", "energy")}
-    m = chain.sampler.lattice.n_sites
-    row = {"point_id": task.point_id, "kT": ens.kT, "c": est["c"].mean, "eta": est["eta"].mean}
+    series = [*names, *(f"abs_{n}" for n in ordering), "energy"]
+    est = {n: mean_estimate(prod[:, col[n]]) for n in series}
+    m = chain.sampler.n_sites
+    row = {"point_id": task.point_id, mu_table.KT: ens.kT, **{n: est[n].mean for n in names}}
+    phi, kappa, mu = chain.sampler.phi, chain.sampler.kappa, chain.sampler.mu
     if ens.is_umbrella:
-        row.update(mu_c=-2 * ens.phi_c * (est["c"].mean - ens.kappa_c),
-                   mu_eta=-2 * ens.phi_eta * (est["eta"].mean - ens.kappa_eta),
-                   se_mu_c=2 * ens.phi_c * est["c"].se, se_mu_eta=2 * ens.phi_eta * est["eta"].se,
-                   kappa_c=ens.kappa_c, kappa_eta=ens.kappa_eta, phi_c=ens.phi_c, phi_eta=ens.phi_eta)
-        errors = (row["se_mu_c"], row["se_mu_eta"])
+        row.update({f"mu_{n}": -2 * phi[k] * (est[n].mean - kappa[k]) for k, n in enumerate(names)})
+        row.update({f"se_mu_{n}": 2 * phi[k] * est[n].se for k, n in enumerate(names)})
+        row.update({f"kappa_{n}": kappa[k] for k, n in enumerate(names)})
+        row.update({f"phi_{n}": phi[k] for k, n in enumerate(names)})
+        errors = [row[f"se_mu_{n}"] for n in names]
     else:
-        h = (prod[:, COL["energy_last"]] - ens.mu_c * prod[:, COL["c_last"]]
-             - ens.mu_eta * prod[:, COL["eta_last"]])
-        row.update(mu_c=ens.mu_c, mu_eta=ens.mu_eta, se_c=est["c"].se, se_eta=est["eta"].se,
-                   abs_eta=est["abs_eta"].mean, se_abs_eta=est["abs_eta"].se,
-                   heat_capacity=m * float(np.var(h)) / ens.kT ** 2,
-                   binder_eta=binder_cumulant(prod[:, COL["eta_last"]]))
-        errors = (est["c"].se, est["abs_eta"].se)
+        h = prod[:, col["energy_last"]] - sum(mu[k] * prod[:, col[f"{n}_last"]] for k, n in enumerate(names))
+        row.update({f"mu_{n}": mu[k] for k, n in enumerate(names)})
+        row.update({f"se_{n}": est[n].se for n in names})
+        for n in ordering:
+            row.update({f"abs_{n}": est[f"abs_{n}"].mean, f"se_abs_{n}": est[f"abs_{n}"].se})
+        row["heat_capacity"] = m * float(np.var(h)) / ens.kT ** 2
+        row.update({f"binder_{n}": binder_cumulant(prod[:, col[f"{n}_last"]]) for n in ordering})
+        errors = [est[n].se for n in watched]
     n_eff = min(est[n].n_effective for n in watched)
     converged = max(errors) <= cfg.se_target and n_eff >= cfg.min_effective_samples
     moments = np.array([r[1:] for r in chain.moments if r[0] >= t0])
     row.update(task.extra)
-    row.update(energy=est["energy"].mean, se_energy=est["energy"].se,
-               tau_c=est["c"].tau, tau_eta=est["eta"].tau, n_effective=n_eff,
-               n_sweeps=len(data), n_equilibration=t0,
+    row.update(energy=est["energy"].mean, se_energy=est["energy"].se)
+    row.update({f"tau_{n}": est[n].tau for n in names})
+    row.update(n_effective=n_eff, n_sweeps=len(data), n_equilibration=t0,
                acceptance=chain.sampler.accepted / max(chain.sampler.attempts, 1),
                seconds=chain.elapsed, flag_unconverged=int(not converged))
-    row.update(split_summary(moments, settings.bimodality_threshold, settings.excess_variance_threshold))
+    row.update(split_summary(moments, names, settings.bimodality_threshold, settings.excess_variance_threshold))
     return row, converged
 
 
@@ -216,7 +243,7 @@ def run_point(settings: PointSettings, task: PointTask) -> dict:
     cfg = settings.sampling
     path, key = _checkpoint_path(settings, task), _checkpoint_key(settings, task)
     chain = _restore(path, key, settings, task) or _fresh(settings, task)
-    order = BlockOrder(chain.sampler.lattice, settings.block)
+    order = BlockOrder(chain.sampler.tables.supercell, settings.model.order_map, settings.block)
     t_start, t_saved = time.perf_counter() - chain.elapsed, time.perf_counter()
     while True:
         # next convergence check after max(chunk_sweeps, a quarter of the run so far) more sweeps

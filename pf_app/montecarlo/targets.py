@@ -1,9 +1,13 @@
-"""State points: (c, eta) sets over the physical domain, and bias centres aimed at target points.
+"""State points: order-parameter sets over the physical domain, and bias centres aimed at target points.
 
-The physical domain |eta| <= min(c, sqrt2 - c) is the unit square of the sublattice B fractions
-x1 = (c + eta)/sqrt2, x2 = (c - eta)/sqrt2, so Sobol points are drawn in (x1, x2).
-To aim the umbrella at a target point, kappa = target + mu_guess / (2 phi) (DESIGN.md), with mu_guess
-from the mean-field (Bragg-Williams) free energy of the model, the ideal solution, or a previous IDNN.
+The physical domain is the image eta = Q x of the unit cube of sublattice fractions x, so Sobol
+points are drawn in x (with ``eta_nonnegative``: sorted x_1 >= x_2 >= ..., for two sublattices the
+eta >= 0 half of the B2 domain).  To aim the umbrella at a target point, kappa = target +
+mu_guess / (2 phi) (DESIGN.md), with mu_guess from the mean-field (Bragg-Williams) free energy of the
+model, the ideal solution, or a previous IDNN.
+
+B2 convenience (two sublattices, Q = [[1, 1], [1, -1]]/sqrt2): :func:`to_fractions` and
+:func:`from_fractions` convert between (c, eta) and (x1, x2).
 """
 
 from __future__ import annotations
@@ -16,80 +20,80 @@ import numpy as np
 
 from pf_app.config import ConfigError
 from pf_app.montecarlo.config import PointsConfig
-from pf_app.montecarlo.hamiltonian import ClusterExpansion
-from pf_app.montecarlo.meanfield import mean_field_mu
+from pf_app.montecarlo.meanfield import MeanField
+from pf_app.montecarlo.order_parameters import OrderParameterMap
 
 SQRT2 = math.sqrt(2.0)
 
 
 def to_fractions(c, eta):
-    """(x1, x2) from (c, eta)."""
+    """B2: (x1, x2) from (c, eta)."""
     c, eta = np.asarray(c, float), np.asarray(eta, float)
     return (c + eta) / SQRT2, (c - eta) / SQRT2
 
 
 def from_fractions(x1, x2):
-    """(c, eta) from (x1, x2)."""
+    """B2: (c, eta) from (x1, x2)."""
     x1, x2 = np.asarray(x1, float), np.asarray(x2, float)
     return (x1 + x2) / SQRT2, (x1 - x2) / SQRT2
 
 
-def ideal_mu(c, eta, kT: float) -> np.ndarray:
-    """dg/dc, dg/deta of the ideal solution g = kT/2 sum_s [x_s ln x_s + (1 - x_s) ln(1 - x_s)], shape (n, 2)."""
-    x1, x2 = to_fractions(c, eta)
-    l1, l2 = np.log(x1 / (1 - x1)), np.log(x2 / (1 - x2))
-    f = kT / (2.0 * SQRT2)
-    return np.column_stack([f * (l1 + l2), f * (l1 - l2)])
+def ideal_mu(eta, kT: float, order_map: OrderParameterMap) -> np.ndarray:
+    """dg/deta of the ideal solution g = (kT/S) sum_s [x_s ln x_s + (1 - x_s) ln(1 - x_s)], shape (n, K)."""
+    x = order_map.fractions(np.atleast_2d(eta))
+    return (kT / x.shape[-1] * np.log(x / (1 - x))) @ order_map.Q_inv
 
 
-def guess_mu(points: np.ndarray, kT: float, guess: str | Path, model: ClusterExpansion) -> np.ndarray:
-    """mu guess at points (n, 2): 'mean_field', 'ideal', 'none' (zeros) or an IDNN weights file."""
+def guess_mu(points: np.ndarray, kT: float, guess: str | Path, order_map: OrderParameterMap,
+             mean_field: MeanField | None) -> np.ndarray:
+    """mu guess at points (n, K): 'mean_field', 'ideal', 'none' (zeros) or an IDNN weights file."""
     if isinstance(guess, Path):
         from pf_app.idnn import weights
 
         return weights.load(guess).evaluate(points, order=1)[1]
     if guess == "mean_field":
-        return mean_field_mu(model, points[:, 0], points[:, 1], kT)
+        return mean_field.mu(points, kT)
     if guess == "ideal":
-        return ideal_mu(points[:, 0], points[:, 1], kT)
+        return ideal_mu(points, kT, order_map)
     return np.zeros_like(points)
 
 
-def kappa_for_targets(targets: np.ndarray, phi: tuple[float, float], mu: np.ndarray) -> np.ndarray:
-    """kappa = target + mu / (2 phi), shape (n, 2)."""
+def kappa_for_targets(targets: np.ndarray, phi, mu: np.ndarray) -> np.ndarray:
+    """kappa = target + mu / (2 phi), shape (n, K)."""
     return targets + mu / (2.0 * np.asarray(phi, float))
 
 
-def physical_points(cfg: PointsConfig, file: str | Path, key: str, check_domain: bool = True) -> np.ndarray:
-    """The (c, eta) points of a points block, shape (n, 2); list entries outside the domain are errors."""
+def physical_points(cfg: PointsConfig, order_map: OrderParameterMap, file: str | Path, key: str,
+                    check_domain: bool = True) -> np.ndarray:
+    """The eta points of a points block, shape (n, K); list entries outside the domain are errors."""
     lo, hi = cfg.margin, 1.0 - cfg.margin
+    s = order_map.n
     if cfg.kind == "list":
-        pts = np.array(cfg.values, float).reshape(-1, 2)
+        pts = np.array(cfg.values, float).reshape(-1, s)
         if check_domain:
-            x1, x2 = to_fractions(pts[:, 0], pts[:, 1])
-            bad = ~((x1 >= 0) & (x1 <= 1) & (x2 >= 0) & (x2 <= 1))
+            bad = ~order_map.in_domain(pts)
             if bad.any():
                 i = int(np.argmax(bad))
-                raise ConfigError(file, f"{key}.values[{i}]", "a point with |eta| <= min(c, sqrt2 - c)",
-                                  list(pts[i]))
+                raise ConfigError(file, f"{key}.values[{i}]", "a point whose sublattice fractions "
+                                  "x = Q^-1 eta lie in [0, 1]", list(pts[i]))
         return pts
     if cfg.kind == "sobol":
         from scipy.stats import qmc
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # balance warning for n not a power of 2
-            u = qmc.Sobol(d=2, scramble=True, seed=cfg.seed).random(cfg.n)
-        x1, x2 = lo + (hi - lo) * u[:, 0], lo + (hi - lo) * u[:, 1]
+            u = qmc.Sobol(d=s, scramble=True, seed=cfg.seed).random(cfg.n)
+        x = lo + (hi - lo) * u
         if cfg.eta_nonnegative:
-            x1, x2 = np.maximum(x1, x2), np.minimum(x1, x2)
-        return np.column_stack(from_fractions(x1, x2))
-    c, eta = np.meshgrid(cfg.c.values(), cfg.eta.values(), indexing="ij")
-    c, eta = c.ravel(), eta.ravel()
-    x1, x2 = to_fractions(c, eta)
-    keep = (x1 >= lo - 1e-12) & (x1 <= hi + 1e-12) & (x2 >= lo - 1e-12) & (x2 <= hi + 1e-12)
+            x = -np.sort(-x, axis=1)
+        return order_map.eta(x)
+    axes = np.meshgrid(*(span.values() for span in cfg.grid), indexing="ij")
+    pts = np.column_stack([a.ravel() for a in axes])
+    x = order_map.fractions(pts)
+    keep = np.all((x >= lo - 1e-12) & (x <= hi + 1e-12), axis=1)
     if cfg.eta_nonnegative:
-        keep &= eta >= -1e-12
+        keep &= np.all(x[:, :-1] >= x[:, 1:] - 1e-12, axis=1)
     if not keep.any():
-        raise ConfigError(file, f"{key}.c", "a grid with points inside the physical domain (minus margin)",
+        raise ConfigError(file, f"{key}.grid", "a grid with points inside the physical domain (minus margin)",
                           "no point inside")
-    return np.column_stack([c[keep], eta[keep]])
+    return pts[keep]

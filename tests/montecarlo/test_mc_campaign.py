@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -17,10 +18,17 @@ from pf_app.config import ConfigError
 from pf_app.montecarlo import sampler
 from pf_app.montecarlo.campaign import build_tasks, run_campaign, settings_of
 from pf_app.montecarlo.config import load_campaign
+from pf_app.montecarlo.model import model_of
 
 REPO = Path(__file__).resolve().parents[2]
+B2_MODEL = {  # the nearest-neighbour BCC model on the B2 (c, eta) map, as in inputs/mc_b2_umbrella.yaml
+    "lattice": {"cell": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "positions": [[0, 0, 0], [0.5, 0.5, 0.5]],
+                "species": [["A", "B"], ["A", "B"]]},
+    "cluster_expansion": {"cutoffs": [1.5, 1.0], "ecis": {"pairs": [1.0]}},
+    "order_parameters": {"Q": [[1, 1], [1, -1]], "scale": 0.7071067811865476, "names": ["c", "eta"]},
+}
 SMALL = {
-    "model": {"pairs": [1.0, 0.0, 0.0]},
+    **B2_MODEL,
     "supercell": [4, 4, 4],
     "temperatures": [8.0, 5.0],
     "ensemble": "umbrella",
@@ -76,7 +84,8 @@ def test_interrupted_point_continues_from_its_checkpoint(tmp_path, monkeypatch):
     path = _write(tmp_path, {**SMALL, "sampling": {**SMALL["sampling"], "checkpoint_every_s": 1e-9,
                                                    "se_target": 1e-9, "max_sweeps": 200}})
     cfg = load_campaign(path)
-    settings, task = settings_of(cfg), build_tasks(cfg, path)[0]
+    model = model_of(cfg, path)
+    settings, task = settings_of(cfg, model), build_tasks(cfg, path, model)[0]
     settings.checkpoint_dir.mkdir(parents=True)
     reference = sampler.run_point(settings, task)
     calls = []
@@ -133,9 +142,16 @@ def test_two_mpi_ranks_give_the_rows_of_the_serial_run(tmp_path):
 
 
 @pytest.mark.parametrize("change, key", [
-    ({"supercell": [2, 4, 4]}, "supercell"),
+    ({"supercell": [2, 4, 4]}, "supercell"),  # 3rd-neighbour pairs wrap onto themselves
     ({"temperatures": [8.0, -1.0]}, "temperatures"),
-    ({"model": {"pairs": [1, 0, 0, 0]}}, "model.pairs"),
+    ({"cluster_expansion": {"cutoffs": [1.5], "ecis": {"pairs": [1, 0, 0, 0]}}}, "cluster_expansion.ecis.pairs"),
+    ({"cluster_expansion": {"cutoffs": [0.5]}}, "cluster_expansion.cutoffs[0]"),  # no pair within 0.5 a
+    ({"order_parameters": {**B2_MODEL["order_parameters"], "Q": [[1, 1], [2, 2]]}}, "order_parameters.Q"),
+    ({"order_parameters": {**B2_MODEL["order_parameters"], "Q": [[1, 1, 1], [1, -1, 0], [0, 0, 1]],
+                           "names": ["a", "b", "c"]}, "umbrella": {"phi": [10.0]}},
+     "order_parameters.Q"),  # 3 x 3 for 2 sublattices
+    ({"order_parameters": {**B2_MODEL["order_parameters"], "species": "C"}}, "order_parameters.species"),
+    ({"lattice": {**B2_MODEL["lattice"], "species": [["A", "B"], ["A", "B", "C"]]}}, "lattice.species[1]"),
     ({"umbrella": {"phi": [0.0, 1.0]}}, "umbrella.phi"),
     ({"umbrella": {"points": {"kind": "list", "values": [[0.1, 0.5]]}}}, "umbrella.points.values[0]"),
     ({"sampling": {"se_target": -1}}, "sampling.se_target"),
@@ -152,7 +168,7 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path, change, key):
 
 
 def test_sgc_scan_writes_table_hdf5_and_phase_diagram_plots(tmp_path):
-    data = {**SMALL, "ensemble": "sgc", "temperatures": [3.0, 9.0], "sgc": {"mu_c": [0.0, 4.0, 30.0]},
+    data = {**SMALL, "ensemble": "sgc", "temperatures": [3.0, 9.0], "sgc": {"mu": {"c": [0.0, 4.0, 30.0]}},
             "output": {"hdf5": str(tmp_path / "out.h5"), "plots": str(tmp_path / "plots")}}
     path = _write(tmp_path, data)
     run_campaign(load_campaign(path), path, progress=False)
@@ -166,10 +182,11 @@ def test_sgc_scan_writes_table_hdf5_and_phase_diagram_plots(tmp_path):
 
 
 def test_sobol_and_grid_points_lie_in_the_physical_domain(tmp_path):
-    for points in ({"kind": "sobol", "n": 16}, {"kind": "grid", "c": {"lo": 0.0, "hi": 1.414, "n": 9},
-                                                  "eta": {"lo": -0.7, "hi": 0.7, "n": 9}}):
+    for points in ({"kind": "sobol", "n": 16}, {"kind": "grid", "grid": [{"lo": 0.0, "hi": 1.414, "n": 9},
+                                                                          {"lo": -0.7, "hi": 0.7, "n": 9}]}):
         path = _write(tmp_path, {**SMALL, "umbrella": {"phi": [5.0, 5.0], "points": points}})
-        tasks = build_tasks(load_campaign(path), path)
+        cfg = load_campaign(path)
+        tasks = build_tasks(cfg, path, model_of(cfg, path))
         targets = np.array([[t.extra["target_c"], t.extra["target_eta"]] for t in tasks])
         assert len(tasks) > 4 and np.all(mu_table.physical_mask(targets[:, 0], targets[:, 1]))
         assert np.all(targets[:, 1] >= 0)  # eta_nonnegative (default)
@@ -184,10 +201,10 @@ def test_kappa_aims_at_targets_with_a_previous_idnn_model(tmp_path):
     model.write_text(json.dumps(weights))
     path = _write(tmp_path, {**SMALL, "temperatures": [8.0],
                              "umbrella": {**SMALL["umbrella"], "guess": str(model), "phi": [2.0, 4.0]}})
-    tasks = build_tasks(load_campaign(path), path)
+    cfg = load_campaign(path)
+    tasks = build_tasks(cfg, path, model_of(cfg, path))
     for task, (c, eta) in zip(tasks, SMALL["umbrella"]["points"]["values"]):
-        assert task.ensemble.kappa_c == pytest.approx(c + 0.3 / (2 * 2.0))
-        assert task.ensemble.kappa_eta == pytest.approx(eta + eta / (2 * 4.0))
+        assert task.ensemble.kappa == pytest.approx((c + 0.3 / (2 * 2.0), eta + eta / (2 * 4.0)))
 
 
 def test_phase_boundaries_tell_a_gap_from_a_steep_continuous_scan():
@@ -202,3 +219,21 @@ def test_phase_boundaries_tell_a_gap_from_a_steep_continuous_scan():
     od, ties = boundaries(mu_table.MuTable(("c", "eta"), cols))
     assert len(ties) == 1 and ties[0] == pytest.approx((0.53, 0.80, 2.0))
     assert len(od) == 1 and od[0][1] == 1.0 and 0.62 < od[0][0] < 0.70
+
+
+def test_b2_campaign_rows_are_unchanged_by_the_general_lattice_refactor():
+    # data/b2/b2_sgc.csv was written by the BCC-only sampler (before issue 12) from inputs/mc_b2_sgc.yaml;
+    # the general form of that file keeps the site numbering, the initial state and the random stream,
+    # so the chain is the same: rows agree to round-off (1e-9 relative: sums taken in another order),
+    # far inside their error bars.
+    f = REPO / "inputs" / "mc_b2_sgc.yaml"
+    cfg = load_campaign(f)
+    model = model_of(cfg, f)
+    tasks, settings = build_tasks(cfg, f, model), settings_of(cfg, model)
+    shipped = mu_table.read(REPO / "data" / "b2" / "b2_sgc.csv").columns
+    for pid in (0, 45, 100):  # disordered, B2-ordered, near the dome edge at kT = 0.12 eV
+        row = sampler.run_point(replace(settings, checkpoint_dir=None), tasks[pid])
+        i = int(np.flatnonzero(shipped["point_id"] == pid)[0])
+        for key in ("c", "eta", "abs_eta", "se_abs_eta", "energy", "heat_capacity", "n_sweeps", "acceptance",
+                    "bimodality_eta", "flag_split"):
+            assert row[key] == pytest.approx(shipped[key][i], rel=1e-9, abs=1e-15), key

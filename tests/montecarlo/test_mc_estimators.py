@@ -7,7 +7,8 @@ import pytest
 
 from pf_app.montecarlo.estimators import bimodality_coefficient, detect_equilibration, integrated_time, mean_estimate
 from pf_app.montecarlo.homogeneity import BlockOrder, split_summary
-from pf_app.montecarlo.lattice import BCCLattice
+from pf_app.montecarlo.lattice import Supercell
+from mc_models import B2_MAP, BCC
 
 
 def _ar1(rho: float, n: int, seed: int) -> np.ndarray:
@@ -51,8 +52,8 @@ def test_bimodality_coefficient_limits():
 
 @pytest.fixture(scope="module")
 def box():
-    lat = BCCLattice((12, 12, 12))
-    return lat, BlockOrder(lat, 3)
+    lat = Supercell(BCC, np.eye(3, dtype=int), (12, 12, 12))
+    return lat, BlockOrder(lat, B2_MAP, 3)
 
 
 def _snapshots(make, n=10):
@@ -62,7 +63,7 @@ def _snapshots(make, n=10):
 def test_split_flag_marks_antiphase_domains_and_two_phase_boxes(box):
     lat, order = box
     sub = lat.sublattice
-    x_cell = lat.positions[:, 0] // 2
+    x_cell = lat.ordering_cell_coordinates()[:, 0]
 
     def antiphase(rng):  # B2 slabs of opposite sign, 2% antisite defects
         s = np.where((sub == 0) == (x_cell < 6), 1, -1).astype(np.int8)
@@ -74,7 +75,7 @@ def test_split_flag_marks_antiphase_domains_and_two_phase_boxes(box):
         return order.moments(np.where(rng.random(lat.n_sites) < p, 1, -1).astype(np.int8))
 
     for make, key in ((antiphase, "eta"), (two_phase, "c")):
-        out = split_summary(_snapshots(make), 5 / 9, 4.0)
+        out = split_summary(_snapshots(make), B2_MAP.names, 5 / 9, 4.0)
         assert out["flag_split"] == 1 and out[f"bimodality_{key}"] > 0.8 and out[f"excess_var_{key}"] > 10
 
 
@@ -91,4 +92,4 @@ def test_split_flag_stays_off_for_homogeneous_ordered_and_disordered_boxes(box):
         return order.moments(np.where(rng.random(lat.n_sites) < 0.3, 1, -1).astype(np.int8))
 
     for make in (ordered, disordered):
-        assert split_summary(_snapshots(make), 5 / 9, 4.0)["flag_split"] == 0
+        assert split_summary(_snapshots(make), B2_MAP.names, 5 / 9, 4.0)["flag_split"] == 0

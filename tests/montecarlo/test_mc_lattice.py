@@ -1,79 +1,142 @@
-"""BCC supercell geometry, cluster counting, and the kernel's exact incremental energy and bias."""
+"""Lattices, orbits and energies: cluster counts, brute-force energies, the kernel's exact incremental updates."""
 
 from __future__ import annotations
 
-import math
+import itertools
 
 import numpy as np
 import pytest
 
 from pf_app.montecarlo import kernels
-from pf_app.montecarlo.hamiltonian import ClusterExpansion, local_fields, total_energy
-from pf_app.montecarlo.lattice import BCCLattice, shell_vectors
-from pf_app.montecarlo.sampler import Ensemble, Sampler, initial_sigma
+from pf_app.montecarlo.clusters import ClusterSpace
+from pf_app.montecarlo.hamiltonian import ClusterTables
+from pf_app.montecarlo.lattice import Supercell
+from pf_app.montecarlo.model import SamplerModel
+from pf_app.montecarlo.order_parameters import OrderParameterMap
+from pf_app.montecarlo.sampler import Ensemble, Sampler, cluster_tables, initial_sigma
+from mc_models import B2_MAP, BCC, FCC, FCC_MAP, HCP, b2_model, expansion, fcc_model
+
+# Energies are sums of at most a few thousand terms of size <= 1: rounding is < 1e-12, so 1e-10 is exact.
+ENERGY_TOL = 1e-10
 
 
-@pytest.fixture(scope="module")
-def lattice():
-    return BCCLattice((4, 3, 5))
+@pytest.mark.parametrize("lattice, cutoffs, per_site", [
+    # BCC: 8/2 NN pairs, 6/2 2NN, 12/2 3NN, 12 (1NN, 1NN, 2NN) triangles per site
+    (BCC, (1.5, 1.0), {(2, 0.866025): 4, (2, 1.0): 3, (2, 1.414214): 6, (3, 1.0): 12}),
+    # FCC (a = 1): 12/2 NN, 6/2 2NN, 24/2 3NN pairs, 8 NN triangles, 2 NN tetrahedra per site
+    (FCC, (1.25, 0.75, 0.75), {(2, 0.707107): 6, (2, 1.0): 3, (2, 1.224745): 12, (3, 0.707107): 8, (4, 0.707107): 2}),
+])
+def test_orbits_have_the_textbook_number_of_clusters_per_site(lattice, cutoffs, per_site):
+    space = ClusterSpace(lattice, cutoffs)
+    got = {(o.order, round(o.max_distance, 6)): o.multiplicity / len(lattice.active)
+           for o in space.orbits if o.order >= 2}
+    assert got == per_site
 
 
-@pytest.mark.parametrize("shell, size, distance2, same_sublattice", [(1, 8, 3, False), (2, 6, 4, True), (3, 12, 8, True)])
-def test_shells_have_right_size_distance_and_sublattice(lattice, shell, size, distance2, same_sublattice):
-    nb = lattice.neighbours(shell)
-    assert nb.shape == (lattice.n_sites, size)
-    assert all(len(set(row)) == size for row in nb)  # distinct sites for L >= 3
-    assert np.all(np.sum(shell_vectors(shell) ** 2, axis=1) == distance2)  # in (a/2)^2
-    sub = lattice.sublattice
-    assert np.all((sub[nb] == sub[:, None]) == same_sublattice)
-    # symmetric: j in N(i) <=> i in N(j)
-    assert all(i in nb[j] for i in range(0, lattice.n_sites, 7) for j in nb[i])
+def _brute_force_clusters(supercell: Supercell, cutoffs) -> dict[tuple, np.ndarray]:
+    """All clusters of the supercell by minimum-image distances, keyed by their sorted distances."""
+    x = supercell.positions
+    cell = supercell.matrix @ supercell.lattice.cell
+    frac = (x[:, None, :] - x[None, :, :]) @ np.linalg.inv(cell)
+    d = np.linalg.norm((frac - np.rint(frac)) @ cell, axis=2)
+    out: dict[tuple, list] = {}
+    m = len(x)
+    for order, cutoff in enumerate(cutoffs, start=2):
+        close = d <= cutoff + 1e-8
+        for i in range(m):
+            nbrs = [j for j in range(i + 1, m) if close[i, j]]
+            for rest in itertools.combinations(nbrs, order - 1):
+                if all(close[a, b] for a, b in itertools.combinations(rest, 2)):
+                    key = (order, *sorted(round(float(d[a, b]), 6) for a, b in itertools.combinations((i, *rest), 2)))
+                    out.setdefault(key, []).append((i, *rest))
+    return {k: np.array(v) for k, v in out.items()}
 
 
-def test_triplets_are_nn_nn_2nn_triangles_counted_once(lattice):
-    tri = lattice.apex_triplets
-    assert len(tri) == 12 * lattice.n_sites
-    assert len({tuple(sorted(t)) for t in tri}) == len(tri)  # each triangle once
-    nb1, nb2 = lattice.neighbours(1), lattice.neighbours(2)
-    a, j, k = tri[:50].T
-    assert all(j[n] in nb1[a[n]] and k[n] in nb1[a[n]] and k[n] in nb2[j[n]] for n in range(50))
-    assert lattice.triangles.shape == (lattice.n_sites, 36, 2)
+@pytest.mark.parametrize("case", ["fcc_pairs_triplets_quadruplets", "hcp_two_basis_sites"])
+def test_energies_of_random_configurations_equal_a_brute_force_sum_over_all_clusters(case):
+    if case.startswith("fcc"):
+        lattice, cutoffs, omap, repeats = FCC, (1.25, 0.75, 0.75), FCC_MAP, (3, 3, 3)
+    else:
+        lattice, cutoffs, omap, repeats = HCP, (1.7, 1.1), OrderParameterMap(np.eye(3), [[1, 1], [1, -1]], ("s", "d")), (4, 4, 3)
+    space = ClusterSpace(lattice, cutoffs)
+    rng = np.random.default_rng(7)
+    ecis = rng.normal(size=len(space.orbits))
+    # the brute force knows clusters by their sorted distances only; orbits that share them (HCP's two
+    # kinds of basal triangles, over an atom or over a hole of the next layer) get one common ECI
+    first = {}
+    for i, o in enumerate(space.orbits):
+        ecis[i] = ecis[first.setdefault((o.order, *o.distances), i)]
+    ce = expansion(lattice, cutoffs, {o: [ecis[i] for i in space.orbits_of_order(o)] for o in (1, 2, 3, 4)}, ecis[0])
+    tables = ClusterTables(ce, omap, repeats)
+    sc = tables.supercell
+    signature = {(o.order, *o.distances): v for o, v in zip(space.orbits, ce.ecis) if o.order >= 2}
+    brute = _brute_force_clusters(sc, cutoffs)
+    assert set(brute) == set(signature)
+    sigma = rng.choice(np.array([-1, 1], np.int8), size=(1000, sc.n_sites))
+    s = sigma.astype(float)
+    point = {int(c[0, 0]): v for o, v in zip(space.orbits, ce.ecis) if o.order == 1 for c in o.classes}
+    e_brute = sc.n_sites * ce.V0 + s @ np.array([point[b] for b in sc.basis_of_site])
+    for key, clusters in brute.items():
+        e_brute = e_brute + signature[key] * np.prod(s[:, clusters], axis=2).sum(axis=1)
+    e_ours = np.array([tables.total_energy(row) for row in sigma])
+    np.testing.assert_allclose(e_ours, e_brute, rtol=0, atol=ENERGY_TOL)
+    # local fields: h_i = (E(sigma_i = +1) - E(sigma_i = -1)) / 2 for a multilinear E
+    row = sigma[0].copy()
+    h = tables.local_fields(row)
+    for i in range(0, sc.n_sites, max(1, sc.n_sites // 17)):
+        up, down = row.copy(), row.copy()
+        up[i], down[i] = 1, -1
+        assert h[i] == pytest.approx((tables.total_energy(up) - tables.total_energy(down)) / 2, abs=ENERGY_TOL)
 
 
-def test_energy_per_site_of_pure_and_b2_states_follows_the_counting_convention(lattice):
-    # Each cluster counted once: per site 4 NN pairs, 3 2NN, 6 3NN, 12 NN triplets.
-    model = ClusterExpansion(V0=0.5, point=0.1, pairs=(1.0, 0.3, -0.2), triplet=0.05)
-    m = lattice.n_sites
-    pure_b = np.ones(m, np.int8)
-    assert total_energy(model, lattice, pure_b) / m == pytest.approx(0.5 + 0.1 + 4 * 1.0 + 3 * 0.3 + 6 * -0.2 + 12 * 0.05)
-    b2 = np.where(lattice.sublattice == 0, 1, -1).astype(np.int8)
-    # B2: NN pairs unlike (-1), 2NN and 3NN like (+1), triplet products average to 0, <sigma> = 0
-    assert total_energy(model, lattice, b2) / m == pytest.approx(0.5 - 4 + 3 * 0.3 - 6 * 0.2)
+def test_b2_energy_per_site_of_pure_and_ordered_states_follows_the_counting_convention():
+    # each cluster once: per site 4 NN pairs, 3 2NN, 6 3NN, 12 NN triplets
+    model = b2_model(pairs=(1.0, 0.3, -0.2), triplet=0.05, point=0.1, v0=0.5, repeats=(4, 3, 5))
+    t = cluster_tables(model)
+    m = t.supercell.n_sites
+    assert t.total_energy(np.ones(m, np.int8)) / m == pytest.approx(0.5 + 0.1 + 4 * 1.0 + 3 * 0.3 + 6 * -0.2 + 12 * 0.05)
+    b2 = np.where(t.supercell.sublattice == 0, 1, -1).astype(np.int8)
+    assert t.total_energy(b2) / m == pytest.approx(0.5 - 4 + 3 * 0.3 - 6 * 0.2)
 
 
-def test_kernel_keeps_energy_fields_and_counts_exact():
-    shape = (3, 4, 3)
-    model = ClusterExpansion(V0=0.2, point=0.3, pairs=(1.0, -0.4, 0.25), triplet=0.15)
-    lat = BCCLattice(shape)
-    sigma = initial_sigma(lat, 0.6, 0.3, np.random.default_rng(0))
-    ens = Ensemble(2.0, phi_c=3.0, kappa_c=0.5, phi_eta=5.0, kappa_eta=0.1, mu_c=0.2, mu_eta=-0.1)
-    s = Sampler(model, shape, ens, sigma, kernels.seed_rng(3))
+@pytest.mark.parametrize("which", ["bcc_b2", "fcc_quadruplets"])
+def test_kernel_keeps_energy_fields_and_counts_exact(which):
+    if which == "bcc_b2":
+        model = b2_model(pairs=(1.0, -0.4, 0.25), triplet=0.15, point=0.3, v0=0.2, repeats=(3, 4, 3))
+        ens = Ensemble(2.0, (3.0, 5.0), (0.5, 0.1), (0.2, -0.1))
+        start = (0.6, 0.3)
+    else:
+        model = fcc_model({1: [0.1], 2: [1.0, -0.3, 0.2], 3: [0.25], 4: [-0.15]}, repeats=(3, 3, 3))
+        ens = Ensemble(8.0, (2.0, 3.0, 3.0, 3.0), (0.4, 0.1, 0.0, -0.05), (0.3, 0.0, 0.1, 0.0))
+        start = (0.7, 0.5, 0.3, 0.2)
+    t = cluster_tables(model)
+    sigma = initial_sigma(t.supercell, start, np.random.default_rng(0))
+    s = Sampler(model, ens, sigma, kernels.seed_rng(3))
     out = s.run(50)
     assert 0.05 < s.accepted / s.attempts < 0.95
-    assert s.energy[0] == pytest.approx(total_energy(model, lat, s.sigma), abs=1e-9)
-    np.testing.assert_allclose(s.field, local_fields(model, lat, s.sigma), atol=1e-12)
-    n1, n2 = np.sum(s.sigma[0::2] == 1), np.sum(s.sigma[1::2] == 1)
-    assert tuple(s.counts) == (n1, n2)
-    m = lat.n_sites
-    assert out[-1, 4] == pytest.approx((n1 + n2) * math.sqrt(2) / m)  # c_last
-    assert out[-1, 5] == pytest.approx((n1 - n2) * math.sqrt(2) / m)  # eta_last
+    # the incremental energy is a sum of ~1e5 float updates of size <= 10: 1e-9 bounds the rounding
+    assert s.energy[0] == pytest.approx(t.total_energy(s.sigma), abs=1e-9)
+    np.testing.assert_allclose(s.field, t.local_fields(s.sigma), atol=1e-9)
+    counts = np.bincount(t.supercell.sublattice, weights=s.sigma == 1)
+    np.testing.assert_array_equal(s.counts, counts)
+    per = t.supercell.n_sites // t.supercell.n_sublattices
+    eta_last = model.order_map.eta(counts / per)
+    k = model.order_map.n
+    np.testing.assert_allclose(out[-1, 2 * k + 1: 3 * k + 1], eta_last, atol=1e-14)
 
 
 def test_same_seed_same_chain_different_seed_different_chain():
-    shape = (3, 3, 3)
-    model = ClusterExpansion(pairs=(1.0, 0.0, 0.0))
-    lat = BCCLattice(shape)
-    sigma = initial_sigma(lat, 0.5, 0.5, np.random.default_rng(1))
-    runs = [Sampler(model, shape, Ensemble(5.0), sigma.copy(), kernels.seed_rng(s)).run(20) for s in (1, 1, 2)]
+    model = b2_model(repeats=(3, 3, 3))
+    sigma = initial_sigma(cluster_tables(model).supercell, (0.5, 0.5), np.random.default_rng(1))
+    runs = [Sampler(model, Ensemble(5.0), sigma.copy(), kernels.seed_rng(s)).run(20) for s in (1, 1, 2)]
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+def test_b2_supercell_numbering_is_corner_then_body_centre_with_cells_x_fastest():
+    sc = Supercell(BCC, np.eye(3, dtype=int), (3, 4, 5))
+    i, j, k, b = 2, 3, 1, 1
+    site = 2 * (i + 3 * (j + 4 * k)) + b
+    np.testing.assert_allclose(sc.positions[site], [i + 0.5, j + 0.5, k + 0.5])
+    assert sc.sublattice[site] == 1
+    assert sc.index(np.array(1), np.array([i - 3, j + 4, k])) == site  # periodic wrap
