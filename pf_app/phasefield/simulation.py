@@ -198,7 +198,9 @@ class Simulation:
                        enabled=progress and comm.rank == 0)
         wall0, first_step, its0, rejected0 = time.perf_counter(), s.step, s.newton_iterations, s.rejected
         recent = collections.deque([(wall0, s.t, s.dt_prev or s.dt)], maxlen=ETA_WINDOW_STEPS + 1)  # after steps
-        mark, rejected_wall = wall0, 0.0  # wall time is charged to a row since the last one was written
+        # a row's wall time: everything since the previous row's (its output and checkpoint included)
+        # except the rejected attempts, which rejected.csv charges; the two add up to the loop's time
+        mark, rejected_wall = wall0, 0.0
         stopped_by = None
         while s.t < t_end * (1 - 1e-12) and s.step - first_step < cfg.max_steps:
             received = comm.allreduce(stop.received or 0, op=MPI.MAX) if stop is not None else 0
@@ -243,8 +245,8 @@ class Simulation:
                                at_output_time=lands and target in self.cfg.output.times)
             if s.step % self.cfg.output.checkpoint_every == 0:
                 output.save_checkpoint(self._checkpoint_state(), self.history())
-            mark, rejected_wall = time.perf_counter(), 0.0
-            recent.append((mark, s.t, dt))
+            mark, rejected_wall = now, 0.0
+            recent.append((time.perf_counter(), s.t, dt))
             bar.update(s.t, eta_s=self._eta(recent), step=s.step, dt=dt, newton=s.newton_iterations,
                        rejected=s.rejected, energy=row["energy"])
         output.save_checkpoint(self._checkpoint_state(), self.history())
