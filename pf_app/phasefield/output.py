@@ -11,8 +11,9 @@
 * ``free_energy.csv``: ``time,free_energy`` of every accepted step, the format PFHub uploads take,
   rewritten with every checkpoint.
 * ``snapshots/<field>_<step>.png``: off-screen pyvista pictures (rank 0 gathers the mesh).
-* ``config.yaml``: the resolved configuration; ``checkpoint.npz``: the state for ``--resume``,
-  stored as node coordinates and values so any number of ranks can read it.
+* ``config.yaml``: the resolved configuration; ``checkpoint.npz``: the state for ``--resume``
+  (format ``pf_app.phasefield.checkpoint`` version 1, docs/formats.md), stored as node coordinates
+  and values so any number of ranks can read it.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from scipy.spatial import cKDTree
 import dolfinx
 from dolfinx import fem
 
-from pf_app.config import to_dict
+from pf_app.config import ConfigError, to_dict
 from pf_app.atomic_files import atomic_path, write_text_atomic
 from pf_app.viz.snapshot import render_in_subprocess
 
 ENERGY_COLUMNS = ["step", "t", "dt", "energy", "mass", "newton_iterations", "rejected", "wall_seconds"]
 REJECTED_COLUMNS = ["step", "t", "dt", "newton_iterations", "error", "reason", "wall_seconds"]
 PFHUB_COLUMNS = ["time", "free_energy"]
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "pf_app.phasefield.checkpoint", 1
 
 
 class RunOutput:
@@ -44,7 +46,7 @@ class RunOutput:
         self.columns = ENERGY_COLUMNS[:5] + [f"mean_abs_{n}" for n in model.cfg.fields.order_parameters] \
             + ENERGY_COLUMNS[5:]
         if resume:
-            self._require_checkpoint()  # before anything is created: a failed --resume leaves no folder
+            checked_checkpoint(self.dir)  # before anything is created: a failed --resume leaves no folder
         if self.root:
             self.dir.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.dir / "config.yaml", yaml.safe_dump(to_dict(config), sort_keys=False))
@@ -141,24 +143,15 @@ class RunOutput:
             names = ("coords", *functions)
             arrays = {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(names)}
             with atomic_path(self.dir / "checkpoint.npz") as tmp:
-                np.savez(tmp, **arrays, state=np.array(yaml.safe_dump(state)))
+                np.savez(tmp, **arrays, state=np.array(yaml.safe_dump(state)),
+                         format=np.array(CHECKPOINT_FORMAT), version=np.array(CHECKPOINT_VERSION))
         self.write_pfhub_csv()
         self.comm.barrier()
-
-    def _require_checkpoint(self) -> Path:
-        """The path of checkpoint.npz; a missing one is an input error (``--resume`` of a run that never started)."""
-        path = self.dir / "checkpoint.npz"
-        if not path.exists():
-            from pf_app.config import ConfigError
-
-            raise ConfigError(path, "<file>", "a checkpoint to resume from (run without --resume first)",
-                              "missing")
-        return path
 
     def load_checkpoint(self, functions: dict) -> dict:
         """Restore the ``functions`` (name -> Function) from checkpoint.npz on any number of ranks
         (a name the checkpoint lacks is left as it is); return the saved state."""
-        path = self._require_checkpoint()
+        path = checked_checkpoint(self.dir)
         data = np.load(path)
         tree = cKDTree(data["coords"])
         coords = self.node_coordinates()
@@ -172,6 +165,22 @@ class RunOutput:
             fn.x.scatter_forward()
         return yaml.safe_load(str(data["state"]))
 
+
+def checked_checkpoint(directory: Path) -> Path:
+    """The path of ``directory``/checkpoint.npz.  A missing one (``--resume`` of a run that never started)
+    or one of another format or version is an input error; one without format and version (written
+    before they were added) is version 1."""
+    path = Path(directory) / "checkpoint.npz"
+    if not path.exists():
+        raise ConfigError(path, "<file>", "a checkpoint to resume from (run without --resume first)", "missing")
+    with np.load(path) as data:
+        fmt = str(data["format"]) if "format" in data else CHECKPOINT_FORMAT
+        version = int(data["version"]) if "version" in data else 1
+    if fmt != CHECKPOINT_FORMAT:
+        raise ConfigError(path, "format", CHECKPOINT_FORMAT, fmt)
+    if version != CHECKPOINT_VERSION:
+        raise ConfigError(path, "version", f"{CHECKPOINT_VERSION} for format {CHECKPOINT_FORMAT}", version)
+    return path
 
 
 def _complete(row: dict) -> bool:

@@ -27,6 +27,26 @@ def test_resume_reaches_the_uninterrupted_state(tmp_path):
     np.testing.assert_allclose(e_part["energy"], e_full["energy"], rtol=1e-10)
     np.testing.assert_allclose(read_state(case_part.output_dir)[1], read_state(case_full.output_dir)[1], atol=1e-10)
     assert s_full.steps == len(e_full["step"]) - 1
+    with np.load(case_part.output_dir / "checkpoint.npz") as saved:
+        assert (str(saved["format"]), int(saved["version"])) == ("pf_app.phasefield.checkpoint", 1)
+
+
+def test_checkpoint_of_another_format_or_version_is_refused_one_without_them_is_version_1(tmp_path):
+    """docs/formats.md: readers refuse what they do not understand, naming the file and the field."""
+    from pf_app.config import ConfigError
+    from pf_app.phasefield.output import checked_checkpoint
+
+    path = tmp_path / "checkpoint.npz"
+    np.savez(path, coords=np.zeros((1, 3)), state=np.array("step: 0\n"))  # written before the version field
+    assert checked_checkpoint(tmp_path) == path
+    for fmt, version, message in (("pf_app.phasefield.checkpoint", 2,
+                                   "version: expected 1 for format pf_app.phasefield.checkpoint, got 2"),
+                                  ("pf_app.idnn.checkpoint", 1,
+                                   "format: expected pf_app.phasefield.checkpoint, got 'pf_app.idnn.checkpoint'")):
+        np.savez(path, coords=np.zeros((1, 3)), format=np.array(fmt), version=np.array(version))
+        with pytest.raises(ConfigError) as err:
+            checked_checkpoint(tmp_path)
+        assert str(err.value) == f"{path}: {message}"
 
 
 BAD = [
