@@ -10,7 +10,8 @@ The time series are per-sweep averages over every attempt (one sweep = M attempt
 equilibrated part is detected automatically; the run stops when the standard errors (from the
 integrated autocorrelation time) are below ``se_target`` with at least ``min_effective_samples``
 independent samples, or at ``max_sweeps`` (then ``flag_unconverged`` = 1).  Long points checkpoint
-(occupations, RNG state, series) and continue from the checkpoint when run again.
+(occupations, RNG state, series; format ``pf_app.montecarlo.point_checkpoint`` version 1,
+docs/formats.md) and continue from the checkpoint when run again.
 
 Library API (used by campaigns and by active learning): build a :class:`PointSettings` from a
 :class:`~pf_app.montecarlo.model.SamplerModel` and :class:`SamplingConfig`, a :class:`PointTask` with an
@@ -27,6 +28,7 @@ import numpy as np
 
 from pf_app import mu_table
 from pf_app.atomic_files import atomic_path
+from pf_app.config import ConfigError
 from pf_app.montecarlo import kernels
 from pf_app.montecarlo.config import SamplingConfig
 from pf_app.montecarlo.estimators import binder_cumulant, detect_equilibration, mean_estimate
@@ -37,6 +39,7 @@ from pf_app.montecarlo.model import SamplerModel
 
 _TABLES: dict[tuple, ClusterTables] = {}  # per process: (model fingerprint, ordering cell, repeats) -> tables
 _TABLES_KEPT = 4
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "pf_app.montecarlo.point_checkpoint", 1
 
 
 @dataclass(frozen=True)
@@ -168,12 +171,27 @@ def _save(chain: _Chain, path: Path, key: str) -> None:
     s = chain.sampler
     with atomic_path(path) as tmp:
         np.savez(tmp, key=np.array(key), sigma=s.sigma, rng=s.rng, blocks=np.concatenate(chain.blocks),
-                 moments=np.array(chain.moments), accepted=s.accepted, attempts=s.attempts, elapsed=chain.elapsed)
+                 moments=np.array(chain.moments), accepted=s.accepted, attempts=s.attempts, elapsed=chain.elapsed,
+                 format=np.array(CHECKPOINT_FORMAT), version=np.array(CHECKPOINT_VERSION))
+
+
+def check_checkpoint(path: Path) -> None:
+    """Refuse a point checkpoint of another format or version; one written without them (before they
+    were added) is version 1."""
+    with np.load(path) as f:
+        fmt = str(f["format"]) if "format" in f else CHECKPOINT_FORMAT
+        version = int(f["version"]) if "version" in f else 1
+    if fmt != CHECKPOINT_FORMAT:
+        raise ConfigError(path, "format", CHECKPOINT_FORMAT, fmt)
+    if version != CHECKPOINT_VERSION:
+        raise ConfigError(path, "version", f"{CHECKPOINT_VERSION} for format {CHECKPOINT_FORMAT} (delete the file "
+                          "to restart the point)", version)
 
 
 def _restore(path: Path | None, key: str, settings: PointSettings, task: PointTask) -> _Chain | None:
     if path is None or not path.is_file():
         return None
+    check_checkpoint(path)
     with np.load(path) as f:
         if str(f["key"]) != key:
             return None

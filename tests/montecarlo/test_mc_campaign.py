@@ -102,11 +102,28 @@ def test_interrupted_point_continues_from_its_checkpoint(tmp_path, monkeypatch):
         sampler.run_point(settings, task)
     checkpoint = settings.checkpoint_dir / "point_0.npz"
     assert checkpoint.is_file()
+    with np.load(checkpoint) as saved:
+        assert (str(saved["format"]), int(saved["version"])) == ("pf_app.montecarlo.point_checkpoint", 1)
     monkeypatch.setattr(sampler, "analyse", real)
     resumed = sampler.run_point(settings, task)
     assert not checkpoint.exists()
     for key in ("c", "eta", "mu_c", "mu_eta", "n_sweeps", "energy"):
         assert resumed[key] == reference[key]
+
+
+def test_point_checkpoint_of_another_format_or_version_is_refused_one_without_them_is_version_1(tmp_path):
+    """docs/formats.md: readers refuse what they do not understand, naming the file and the field."""
+    path = tmp_path / "point_0.npz"
+    np.savez(path, key=np.array("k"))  # written before the version field
+    sampler.check_checkpoint(path)
+    for fmt, version, message in (("pf_app.montecarlo.point_checkpoint", 2, "version: expected 1 for format "
+                                   "pf_app.montecarlo.point_checkpoint (delete the file to restart the point), got 2"),
+                                  ("pf_app.phasefield.checkpoint", 1, "format: expected "
+                                   "pf_app.montecarlo.point_checkpoint, got 'pf_app.phasefield.checkpoint'")):
+        np.savez(path, key=np.array("k"), format=np.array(fmt), version=np.array(version))
+        with pytest.raises(ConfigError) as err:
+            sampler.check_checkpoint(path)
+        assert str(err.value) == f"{path}: {message}"
 
 
 def test_process_pool_gives_the_rows_of_the_serial_run(tmp_path):
