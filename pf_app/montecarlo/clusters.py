@@ -114,7 +114,8 @@ class ClusterSpace:
         d = [np.linalg.norm(x[i] - x[j]) for i, j in itertools.combinations(range(len(x)), 2)]
         return tuple(sorted(round(float(v), _DIST_DECIMALS) for v in d))
 
-    def _orbit_key(self, cluster: np.ndarray) -> bytes:
+    def orbit_key(self, cluster: np.ndarray) -> bytes:
+        """The same bytes for every cluster of one orbit (the smallest canonical image under the space group)."""
         return min(canonical(self.symmetry.apply(k, cluster)).tobytes() for k in range(len(self.symmetry)))
 
     @cached_property
@@ -139,7 +140,7 @@ class ClusterSpace:
         for order, classes in found.items():
             groups: dict[bytes, list[np.ndarray]] = {}
             for c in classes.values():
-                groups.setdefault(self._orbit_key(c), []).append(c)
+                groups.setdefault(self.orbit_key(c), []).append(c)
             members = sorted(groups.values(), key=lambda g: (self._distances(g[0]), g[0].tobytes()))
             for g in members:
                 g = sorted(g, key=lambda c: c.tobytes())
