@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pf_app.surrogate.evaluator import NumpySurrogate
-from pf_app.surrogate.pairmodel import LinearPairModel, bond_counts
+from pf_app.surrogate.pairmodel import LinearPairModel
 from pf_app.surrogate.structures import Lattice
 
 
@@ -67,10 +67,12 @@ class PairEnergy:
     """``E = sum_p c_p x^p + sum_k J_k N_BB,k`` [eV per cell] of a fitted :class:`LinearPairModel`."""
 
     model: LinearPairModel
-    shells: list = dataclasses.field(init=False, repr=False)  # computed once, used every MC step
+    # (M, K M) the shells' multiplicity matrices side by side, built once for every MC step
+    multiplicity: np.ndarray = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "shells", self.model.lattice.shells(self.model.n_shells))
+        shells = self.model.lattice.shells(self.model.n_shells)
+        object.__setattr__(self, "multiplicity", np.hstack([s.multiplicity for s in shells]).astype(float))
 
     @property
     def lattice(self) -> Lattice:
@@ -84,4 +86,7 @@ class PairEnergy:
         occ = np.asarray(occ, dtype=float)
         x = occ.mean(axis=1)
         powers = np.stack([x ** p for p in range(self.model.composition_degree + 1)], axis=1)
-        return np.hstack([powers, bond_counts(occ, self.shells)]) @ self.model.coefficients
+        n, m = occ.shape
+        # B-B bonds of shell k, each once: n . mult_k . n / 2 (one matrix product for all shells)
+        bonds = 0.5 * np.einsum("nkj,nj->nk", (occ @ self.multiplicity).reshape(n, -1, m), occ)
+        return np.hstack([powers, bonds]) @ self.model.coefficients

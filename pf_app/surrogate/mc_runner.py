@@ -1,0 +1,187 @@
+"""``pf_app mc <file>`` with ``kind: surrogate_mc``: Metropolis and Wang-Landau on a data set's own
+cell with a surrogate (or pair-model) energy, per composition.
+
+Output folder (written atomically, after the energy model loaded): ``config.yaml`` (resolved),
+``metropolis.csv`` (per composition and temperature: mean energy, heat capacity from the energy
+fluctuations and order parameter, each the mean over independent walkers with its standard error,
+acceptance), ``dos_<n_B>.csv`` (Wang-Landau bins: energy, ln g, microcanonical order parameter),
+``thermodynamics_<n_B>.csv`` (E, C_v, Q vs T from g(E)), ``heat_capacity.png``, ``summary.json``
+(the C_v peak temperature per composition from both methods).  Units: eV per cell, k_B per cell.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.constants import physical_constants
+
+from pf_app.atomic_files import atomic_path, write_json_atomic, write_text_atomic
+from pf_app.config import ConfigError, to_dict
+from pf_app.progress import Progress
+from pf_app.surrogate.cell_order import LongRangeOrder
+from pf_app.surrogate.fixed_cell_mc import WalkerState, metropolis, random_occupations
+from pf_app.surrogate.mc_config import SurrogateMCConfig
+from pf_app.surrogate.report import to_csv
+from pf_app.surrogate.wang_landau import wang_landau
+
+K_B_EV_PER_K = physical_constants["Boltzmann constant in eV/K"][0]
+
+
+def build_energy(cfg: SurrogateMCConfig, config_file=None):
+    """The energy model named in the config (network from its files, or the pair model fitted)."""
+    from pf_app.surrogate.cell_energy import NetworkEnergy, PairEnergy
+
+    if cfg.energy.kind == "network":
+        if not cfg.energy.path.is_file():
+            raise ConfigError(config_file, "energy.path", "an existing .keras file saved by pf_app surrogate",
+                              str(cfg.energy.path))
+        return NetworkEnergy.from_files(cfg.energy.path)
+    from pf_app.surrogate.datasets import mixing_energy_eV, reference_energies_eV
+    from pf_app.surrogate.pairmodel import LinearPairModel
+    from pf_app.surrogate.sources import load_dataset
+
+    data, _ = load_dataset(cfg.data, cfg.seed, config_file)
+    if len(data.species) != 2:
+        raise ConfigError(config_file, "data", "a binary data set", list(data.species))
+    model = LinearPairModel(data.lattice, data.species, cfg.energy.n_shells).fit(
+        data.numbers, mixing_energy_eV(data, reference_energies_eV(data)))
+    return PairEnergy(model)
+
+
+def metropolis_rows(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOrder, rng, progress) -> list[dict]:
+    """All temperatures of one composition as replicas of one batch of walkers."""
+    m = cfg.metropolis
+    temps = np.repeat(np.asarray(m.temperatures_K, dtype=float), m.walkers_per_temperature)
+    kT = K_B_EV_PER_K * temps
+    state = WalkerState.start(random_occupations(len(temps), energy.lattice.n_sites, n_b, rng), energy)
+    seed = int(rng.integers(2 ** 63))
+    if m.equilibration_steps:
+        metropolis(energy, state, kT, m.equilibration_steps, seed)
+    run = metropolis(energy, state, kT, m.steps, seed + 1, m.sample_every, keep_configurations=True)
+    q = np.array([order(c) for c in run.samples])  # (n_samples, W)
+    e = run.energy_samples_eV
+    rows = []
+    for t in m.temperatures_K:
+        w = np.flatnonzero(temps == t)
+        kt = K_B_EV_PER_K * t
+        cv = e[:, w].var(axis=0) / kt ** 2  # per walker, k_B per cell
+        n = len(w)
+        rows.append({"n_B": n_b, "T_K": t, "kT_eV": kt, "walkers": n,
+                     "energy_eV": e[:, w].mean(), "energy_se_eV": e[:, w].mean(axis=0).std(ddof=1) / np.sqrt(n),
+                     "heat_capacity_kB": cv.mean(), "heat_capacity_se_kB": cv.std(ddof=1) / np.sqrt(n),
+                     "order_parameter": q[:, w].mean(), "order_parameter_se": q[:, w].mean(axis=0).std(ddof=1) / np.sqrt(n),
+                     "acceptance": run.acceptance[w].mean()})
+    progress()
+    return rows
+
+
+def energy_range(energy, n_b: int, cfg: SurrogateMCConfig, rng) -> tuple[float, float]:
+    """Lowest and highest energies [eV] found by quenches of E and of -E from random starts."""
+    wl = cfg.wang_landau
+    ends = []
+    for sign in (1.0, -1.0):
+        signed = (lambda occ: sign * energy(occ))
+        state = WalkerState.start(random_occupations(wl.walkers, energy.lattice.n_sites, n_b, rng), signed)
+        spread = float(np.std(state.energy_eV)) or 1.0
+        # anneal from kT ~ the random spread down to 1e-3 of it, in 10 stages
+        for kT in spread * np.logspace(0, -3, 10):
+            metropolis(signed, state, kT, max(1, wl.quench_steps // 10), int(rng.integers(2 ** 63)))
+        ends.append(sign * float(state.energy_eV.min()))
+    lo, hi = ends
+    pad = wl.margin * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True, config_file=None) -> dict:
+    t_start = time.perf_counter()
+    energy = build_energy(cfg, config_file)
+    n_sites = energy.lattice.n_sites
+    for i, n_b in enumerate(cfg.compositions):
+        if not 0 < n_b < n_sites:
+            raise ConfigError(config_file, f"compositions[{i}]", f"a number of B atoms in 1..{n_sites - 1}", n_b)
+    output.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(output / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    order = LongRangeOrder(energy.lattice)
+    rng = np.random.default_rng(cfg.seed)
+    summary = {"lattice": energy.lattice.name, "species": list(energy.species), "energy": cfg.energy.kind,
+               "compositions": {}}
+    jobs = len(cfg.compositions) * (cfg.metropolis.enabled + cfg.wang_landau.enabled)
+    bar = Progress("surrogate mc", jobs, unit="run", every_s=0, enabled=progress, initial=0)
+    done = [0]
+
+    def tick():
+        done[0] += 1
+        bar.update(done[0])
+
+    mc_rows, thermo = [], {}
+    for n_b in cfg.compositions:
+        entry = summary["compositions"][str(n_b)] = {}
+        if cfg.metropolis.enabled:
+            rows = metropolis_rows(energy, n_b, cfg, order, rng, tick)
+            mc_rows += rows
+            peak = max(rows, key=lambda r: r["heat_capacity_kB"])
+            entry["metropolis_cv_peak_T_K"] = peak["T_K"]
+        if cfg.wang_landau.enabled:
+            wl = cfg.wang_landau
+            lo, hi = energy_range(energy, n_b, cfg, rng)
+            state = WalkerState.start(random_occupations(wl.walkers, n_sites, n_b, rng), energy)
+            dos = wang_landau(energy, state, lo, hi, wl.bins, int(rng.integers(2 ** 63)), wl.ln_f_final,
+                              wl.flatness, wl.check_every, observable=order)
+            t_first, t_last, count = wl.temperatures_K
+            temps = np.linspace(t_first, t_last, int(count))
+            th = dos.thermodynamics(K_B_EV_PER_K * temps)
+            thermo[n_b] = (temps, th)
+            write_text_atomic(output / f"dos_{n_b}.csv", to_csv([
+                {"energy_eV": c, "ln_g": g, "order_parameter": q}
+                for c, g, q in zip(dos.centres, dos.ln_g, dos.observable_mean)]))
+            write_text_atomic(output / f"thermodynamics_{n_b}.csv", to_csv([
+                {"T_K": t, "energy_eV": e, "heat_capacity_kB": c, "order_parameter": q}
+                for t, e, c, q in zip(temps, th["energy_eV"], th["heat_capacity_kB"], th["order_parameter"])]))
+            entry.update(wang_landau_cv_peak_T_K=float(temps[np.argmax(th["heat_capacity_kB"])]),
+                         wang_landau_steps_per_walker=dos.steps, energy_range_eV=[lo, hi])
+            tick()
+    bar.close()
+    if mc_rows:
+        write_text_atomic(output / "metropolis.csv", to_csv(mc_rows))
+    _plot(output / "heat_capacity.png", mc_rows, thermo)
+    summary["wall_seconds"] = time.perf_counter() - t_start
+    write_json_atomic(output / "summary.json", summary)
+    return summary
+
+
+def _plot(path, mc_rows, thermo) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for i, (n_b, (temps, th)) in enumerate(thermo.items()):
+        ax.plot(temps, th["heat_capacity_kB"], f"C{i}-", lw=1, label=f"Wang-Landau, {n_b} B")
+    for i, n_b in enumerate(sorted({r["n_B"] for r in mc_rows})):
+        rows = [r for r in mc_rows if r["n_B"] == n_b]
+        ax.errorbar([r["T_K"] for r in rows], [r["heat_capacity_kB"] for r in rows],
+                    [r["heat_capacity_se_kB"] for r in rows], fmt=f"C{i}o", ms=3, label=f"Metropolis, {n_b} B")
+    ax.set_xlabel("T [K]")
+    ax.set_ylabel("C_v [k_B per cell]")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+
+
+def run_from_args(args) -> int:
+    """The ``mc`` command's entry for ``kind: surrogate_mc`` files (``--set``, ``--quiet``)."""
+    import os
+
+    from pf_app.config import parse_overrides
+    from pf_app.surrogate.mc_config import load_mc_config
+
+    cfg = load_mc_config(args.config, parse_overrides(args.set))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    summary = run_surrogate_mc(cfg, cfg.output.directory, progress=not args.quiet, config_file=args.config)
+    for n_b, entry in summary["compositions"].items():
+        print(f"{n_b} B: " + ", ".join(f"{k} = {v}" for k, v in entry.items() if "peak" in k))
+    print(f"results in {cfg.output.directory}")
+    return 0
