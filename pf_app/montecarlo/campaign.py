@@ -152,13 +152,14 @@ def run_campaign(cfg: CampaignConfig, file: str | Path, progress: bool = True) -
             mu_table.write(mu_table.read(cfg.output.table), cfg.output.hdf5)
             hdf5_written[0] = time.monotonic()
         shown = {n: row[n] for n in model.order_map.names}
-        bar.update(len(written), force=len(written) == len(pending), kT=row[mu_table.KT], **shown,
+        bar.update(len(written), kT=row[mu_table.KT], **shown,
                    s=row["seconds"], split=row["flag_split"], unconverged=row["flag_unconverged"])
 
     if pending:
         settings.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     bar.update(0)
     is_root = run_tasks(_run_one, [(settings, t) for t in pending], on_result, cfg.run.backend, cfg.run.workers)
+    bar.close()  # the final line: points done, mean rate, wall time (rank 0 only)
     if not is_root:
         return 0
     if settings.checkpoint_dir.is_dir() and not any(settings.checkpoint_dir.iterdir()):
