@@ -49,10 +49,13 @@ def excluded_flags(train: dict) -> tuple[str, ...]:
 
 
 def train_member(train: dict, table: Path, seed: int, directory: Path, name: str, progress: bool):
-    """Train one committee member; writes ``directory/name.idnn.json`` (+ log, plot); returns its weights."""
+    """Train one committee member; writes ``directory/name.idnn.json`` (+ log, plot); returns its weights.
+
+    A member killed while training continues from the trainer's checkpoint (``name.checkpoint.npz``)."""
     from pf_app.idnn.train import train as run_training
 
-    return run_training(training_config(train, table, seed, directory, name), progress=progress).weights
+    resume = (Path(directory) / f"{name}.checkpoint.npz").exists()
+    return run_training(training_config(train, table, seed, directory, name), progress=progress, resume=resume).weights
 
 
 def weights_path(directory: Path, name: str) -> Path:

@@ -134,7 +134,7 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
     eval_points = domain.from_unit(sobol_block(cfg.points.seed + 1, 0, cfg.points.candidates))
     stop = cfg.stop
     bar = Progress("learn", stop.max_points, unit="points", every_s=cfg.run.progress_every_s, enabled=progress)
-    state, table, history, stopped_by = State(), None, [], None
+    state, table, history, stopped_by, started = State(), None, [], None, False
     t_start = time.perf_counter()
     for r in range(stop.max_rounds):
         rd = _Round(out, r, cfg.output.name)
@@ -142,6 +142,9 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
         if spent >= stop.max_points:
             stopped_by = "max_points"
             break
+        if not rd.report.exists() and not started:
+            bar.update(spent)  # the rate counts this run's points only
+            started = True
         t0 = time.perf_counter()
         # 1. the round's points (saved before asking, so a resumed round asks for the same ones)
         if rd.points.exists():
@@ -158,7 +161,8 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
         prev_model = state.mean_model
         table = _concat(table, answers)
         mu_table.write(table, rd.table)
-        bar.update(len(table), round=r, stage="oracle")
+        if started:
+            bar.update(len(table), round=r, stage="training")
         keep = learnable(table, flags)
         new = learnable(answers, flags)
         # 3. the committee (members already on disk are read back)
@@ -197,7 +201,8 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
                                                 answers.mu[new], mu_learned),
                       failed_targets=_targets(table)[~keep], mu_scale=_rms(mu_learned),
                       sobol_used=state.sobol_used + sum(1 for x in choice.reasons if x == "sobol"))
-        bar.update(len(table), force=True, round=r, val_mse=report["validation_mse"], spread=report["spread"])
+        if started:
+            bar.update(len(table), force=True, round=r, val_mse=report["validation_mse"], spread=report["spread"])
         stopped_by = _stop_reason(stop, report)
         if stopped_by:
             break
