@@ -17,6 +17,7 @@ Hessian, so Newton stays exact.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import basix.ufl
 import numpy as np
@@ -46,6 +47,19 @@ def mobilities(cfg: CaseConfig, c, etas):
     Mc = Formula.from_text(mob.formula_c, cfg.variables, mob.parameters).ufl(fields)
     L = Formula.from_text(mob.formula_eta, cfg.variables, mob.parameters).ufl(fields) if etas else None
     return Mc, [L] * len(etas)
+
+
+@dataclass
+class FormParts:
+    """The pieces of the forms that a preconditioner rebuilds operators from (UFL expressions)."""
+
+    dx: ufl.Measure
+    dx_g: ufl.Measure  # the measure of the terms in g (vertex rule when lumped)
+    kappa_c: float
+    kappa_eta: tuple[float, ...]
+    mobility_c: object
+    mobility_eta: list
+    hessian_diagonal: list  # g_cc, g_eta1eta1, ... at the current state
 
 
 class PhaseFieldModel:
@@ -102,11 +116,16 @@ class PhaseFieldModel:
             dg = [sum(q.hess[k, l] * dfields[l] for l in range(len(fields))) for k in range(len(fields))]
             J = ufl.derivative(F, u, du) + coupling(dg)
             g = q.g
+            hessian_diagonal = [q.hess[k, k] for k in range(len(fields))]
         else:
             self.quadrature = None
             F = rest + coupling(fe.ufl_gradient(fields))
             J = ufl.derivative(F, u, du)
             g = fe.ufl(fields)
+            variables = [ufl.variable(f) for f in fields]
+            gradient = fe.ufl_gradient(variables)
+            hessian_diagonal = [ufl.diff(gradient[k], variables[k]) for k in range(len(fields))]
+        self.parts = FormParts(dx, dx_g, kc, keta, Mc, L, hessian_diagonal)
         self.F, self.J = fem.form(F), fem.form(J)
         self.energy_form = fem.form(g * dx_g + gradient_energy * dx)
         self.mass_form = fem.form(c * dx)
