@@ -159,12 +159,22 @@ class TimeConfig:
 
 @dataclass(frozen=True)
 class SolverConfig:
-    """Newton (PETSc SNES) tolerances on the residual norm, reuse of the LU factorization, and PETSc
-    options for the linear solve (they win over the defaults)."""
+    """Newton (PETSc SNES) tolerances on the residual norm, the linear solver, reuse of the LU
+    factorization, and PETSc options for the linear solve (they win over the defaults).
+
+    ``linear``: lu (MUMPS, optionally lagged), iterative (GMRES with the block preconditioner of
+    :mod:`pf_app.phasefield.block_preconditioner`: AMG blocks, no factorization, memory linear in
+    the unknowns), or auto (lu below ``auto_dofs`` unknowns in 2D or ``auto_dofs_3d`` in 3D,
+    iterative above; the log says which).  ``linear_rtol``: relative residual of each iterative solve."""
 
     rtol: float = bounded(1.0e-9, gt=0)
     atol: float = bounded(1.0e-12, gt=0)
     max_it: int = bounded(25, ge=1)
+    linear: Literal["auto", "lu", "iterative"] = "auto"
+    auto_dofs: int = bounded(250_000, ge=0, doc="unknowns from which auto picks the iterative solver in 2D")
+    auto_dofs_3d: int = bounded(60_000, ge=0, doc="unknowns from which auto picks the iterative solver in 3D")
+    linear_rtol: float = bounded(1.0e-6, gt=0, lt=1, doc="relative residual of each GMRES solve (Newton still converges to rtol: each iteration gains ~6 digits, as a direct solve does in its first iterations)")
+    linear_max_it: int = bounded(300, ge=1)
     reuse_factorization: int = bounded(10, ge=0, doc="Newton iterations between LU factorizations "
                                        "(0: every iteration, direct solve; k > 0: GMRES preconditioned by the "
                                        "last factorization, refactored every k iterations across time steps)")
