@@ -127,7 +127,7 @@ class ErrorRuleConfig:
     of each step, the RMS over nodes of (c, eta) in field units, estimated from the distance to a
     predictor through the last accepted states (order 1 for backward Euler, 2 for BDF2)."""
 
-    tolerance: float = bounded(1.0e-3, gt=0)
+    tolerance: float = bounded(1.0e-4, gt=0)
     safety: float = bounded(0.9, gt=0, le=1)
     max_growth: float = bounded(2.0, gt=1)
     min_shrink: float = bounded(0.2, gt=0, lt=1)
