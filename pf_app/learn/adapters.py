@@ -112,11 +112,11 @@ def _campaign(path: Path, overrides: dict | None = None):
     return load_campaign(path, overrides)
 
 
-def check_campaign(path: Path) -> None:
-    """The campaign template must be an umbrella campaign at one temperature."""
+def check_campaign(path: Path, overrides: dict) -> None:
+    """The campaign template (with ``overrides``) must be an umbrella campaign at one temperature."""
     from pf_app.montecarlo.config import values_of
 
-    cfg = _campaign(path)
+    cfg = _campaign(path, dict(overrides))
     if cfg.ensemble != "umbrella":
         raise ConfigError(path, "ensemble", "'umbrella' (the loop needs mu at chosen points)", cfg.ensemble)
     temps = values_of(cfg.temperatures)
@@ -124,21 +124,18 @@ def check_campaign(path: Path) -> None:
         raise ConfigError(path, "temperatures", "one temperature (the loop learns g at one T)", temps)
 
 
-def campaign_phi(path: Path) -> np.ndarray:
-    """(phi_c, phi_eta) of the campaign's bias, energy per site."""
-    return np.asarray(_campaign(path).umbrella.phi, float)
-
-
-def run_campaign_points(path: Path, targets: np.ndarray, guess: Path | None, table: Path,
+def run_campaign_points(path: Path, overrides: dict, targets: np.ndarray, guess: Path | None, table: Path,
                         progress: bool) -> mu_table.MuTable:
-    """Umbrella Monte Carlo aimed at ``targets`` (n, 2), appended to ``table`` (resumable: points
-    already there are skipped, an interrupted point continues from its checkpoint).
+    """Umbrella Monte Carlo (campaign ``path`` with ``overrides``) aimed at ``targets`` (n, 2),
+    appended to ``table`` (resumable: points already there are skipped, an interrupted point
+    continues from its checkpoint).
 
     The campaign aims with kappa = target + mu_guess / (2 phi); ``guess`` is the current committee's
     exported IDNN (None: the template's own guess, e.g. mean field, for round 0)."""
     from pf_app.montecarlo.campaign import run_campaign
 
-    overrides = {"umbrella.points": {"kind": "list", "values": [[float(c), float(e)] for c, e in targets]},
+    overrides = {**overrides,
+                 "umbrella.points": {"kind": "list", "values": [[float(c), float(e)] for c, e in targets]},
                  "umbrella.points_are": "target", "output.table": str(table), "output.hdf5": None,
                  "output.plots": None}
     if guess is not None:

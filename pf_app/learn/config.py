@@ -20,7 +20,8 @@ class OracleConfig:
     """Who answers a chosen point with (x, mu) data.
 
     * ``monte_carlo``: an umbrella campaign (``campaign``: a ``pf_app mc`` config whose points and
-      output table the loop replaces each round; bias centres kappa = target + mu_pred/(2 phi));
+      output table the loop replaces each round, ``campaign_set``: more of its keys to override, as
+      with ``pf_app mc --set``; bias centres kappa = target + mu_pred/(2 phi));
     * ``pool``: the nearest not-yet-used row of an existing table (``table``); the validation rows
       of the training config ``held_out_from`` are never answered and form the held-out set;
     * ``exact``: exact derivatives of a known free energy of :mod:`pf_app.idnn.synthetic`
@@ -29,6 +30,7 @@ class OracleConfig:
 
     kind: Literal["monte_carlo", "pool", "exact"] = "monte_carlo"
     campaign: Path | None = None
+    campaign_set: dict[str, Any] = field(default_factory=dict)  # dotted overrides of the campaign, e.g. supercell
     table: Path | None = None
     held_out_from: Path | None = None
     free_energy: str = "landau_b2"
@@ -112,5 +114,5 @@ def load_learn_config(path: str | Path, overrides: dict | None = None) -> LearnC
     cfg = load(LearnConfig, path, overrides)
     adapters.check_training_section(cfg.train, path)
     if cfg.oracle.kind == "monte_carlo":
-        adapters.check_campaign(cfg.oracle.campaign)
+        adapters.check_campaign(cfg.oracle.campaign, cfg.oracle.campaign_set)
     return cfg

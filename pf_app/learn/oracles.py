@@ -37,15 +37,15 @@ def _with_ids(table: mu_table.MuTable, ids: np.ndarray, targets: np.ndarray, ext
 class MonteCarloOracle:
     """Umbrella Monte Carlo through ``pf_app mc`` (campaign template ``campaign``)."""
 
-    def __init__(self, campaign: Path, progress: bool):
-        self.campaign, self.progress = Path(campaign), progress
+    def __init__(self, campaign: Path, overrides: dict, progress: bool):
+        self.campaign, self.overrides, self.progress = Path(campaign), dict(overrides), progress
 
     def held_out(self):
         return None
 
     def answer(self, targets: np.ndarray, first_id: int, guess: Path | None, path: Path, previous) -> mu_table.MuTable:
         raw = path.with_name(path.stem + "_mc.csv")
-        table = adapters.run_campaign_points(self.campaign, targets, guess, raw, self.progress)
+        table = adapters.run_campaign_points(self.campaign, self.overrides, targets, guess, raw, self.progress)
         local = table.columns["point_id"].astype(int)
         order = np.argsort(local, kind="stable")
         table = table.select(order)
@@ -128,7 +128,7 @@ def make_oracle(cfg, file, progress: bool):
     """The oracle of a :class:`pf_app.learn.config.LearnConfig`."""
     o = cfg.oracle
     if o.kind == "monte_carlo":
-        return MonteCarloOracle(o.campaign, progress)
+        return MonteCarloOracle(o.campaign, o.campaign_set, progress)
     if o.kind == "pool":
         return PoolOracle(o.table, o.held_out_from, cfg.points.margin)
     return ExactOracle(adapters.exact_free_energy(o.free_energy, file), o.held_out, cfg.points.margin,
