@@ -38,7 +38,8 @@ WAVELENGTH, WALL, ETA0 = 0.64, 0.028, 0.646
 LARGEST_DT = 45.0  # the adaptive inputs/b2.yaml run's largest step (docs/b2.md)
 
 
-def case_overrides(dim: int, n: int, linear: str, state: str, dt: float, steps: int, petsc: dict | None = None) -> list[str]:
+def case_overrides(dim: int, n: int, linear: str, state: str, dt: float, steps: int, reuse: int = 0,
+                   petsc: dict | None = None) -> list[str]:
     box = 2.0 if dim == 2 else 0.64
     lengths = [box] * dim
     k = 2 * 3.141592653589793 / WAVELENGTH
@@ -48,7 +49,7 @@ def case_overrides(dim: int, n: int, linear: str, state: str, dt: float, steps: 
     sets = {"mesh": {"lengths": lengths, "cells": [n] * dim}, "periodic": list("xyz"[:dim]),
             "initial": {"c": {"kind": "constant", "value": 1 / SQRT2}, "eta": eta},
             "time": {"scheme": "backward_euler", "t_end": dt * (steps + 1), "dt": dt, "adapt": "fixed"},
-            "solver": {"linear": linear, "reuse_factorization": 0, "petsc_options": petsc or {}}}
+            "solver": {"linear": linear, "reuse_factorization": reuse, "petsc_options": petsc or {}}}
     return [f"{key}={json.dumps(value)}" for key, value in sets.items()]
 
 
@@ -106,8 +107,10 @@ def worker(spec: dict) -> None:
                                       "peak_memory_gb": peak_gb, "solver": solver.linear}), flush=True)
 
 
-def measure(dim, n, linear, state="early", dt=1.0, steps=2, ranks=1) -> dict | None:
-    spec = {"dim": dim, "n": n, "linear": linear, "state": state, "dt": dt, "steps": steps}
+def measure(dim, n, linear, state="early", dt=1.0, steps=2, ranks=1, reuse=0) -> dict | None:
+    """``reuse``: Newton iterations between rebuilds of the preconditioner (0 for iteration counts of
+    a fresh preconditioner; the default 10 of solver.reuse_factorization for the cost of a real run)."""
+    spec = {"dim": dim, "n": n, "linear": linear, "state": state, "dt": dt, "steps": steps, "reuse": reuse}
     cmd = [str(Path(sys.executable).parent / "mpirun"), "-n", str(ranks), sys.executable, __file__,
            "--worker", json.dumps(spec)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
@@ -142,8 +145,12 @@ def iteration_study(dim: int, meshes: list[int], states: list[tuple[str, float]]
                  f"finest/coarsest ({meshes[0]}^{dim} -> {meshes[-1]}^{dim})")
 
 
+COST_STEPS = 10  # steps per cost measurement: with the default reuse (10 Newton iterations) both rebuild ~twice
+
+
 def cost_comparison(dim: int, n: int, ranks: int = 1) -> dict:
-    lu, it = measure(dim, n, "lu", ranks=ranks), measure(dim, n, "iterative", ranks=ranks)
+    """Seconds per step and peak memory of LU and iterative as a user runs them (default reuse)."""
+    lu, it = (measure(dim, n, linear, steps=COST_STEPS, ranks=ranks, reuse=10) for linear in ("lu", "iterative"))
     mesh = f"{dim}d_{n}" + ("" if ranks == 1 else f"_{ranks}ranks")
     if lu and it:
         emit(f"s_per_step_iterative_{mesh}", it["s_per_step"], "s", lu["s_per_step"])
@@ -174,17 +181,17 @@ def main() -> int:
     if res["lu"] and res["iterative"]:
         emit("peak_memory_ratio_iterative_vs_lu", res["iterative"]["peak_memory_gb"], "GB (3D 40^3)",
              res["lu"]["peak_memory_gb"])
-    big = measure(3, 64, "iterative", ranks=2)
+    big = measure(3, 64, "iterative", ranks=2, steps=COST_STEPS, reuse=10)
     if big:
         emit("s_per_step_iterative_3d_64_2ranks", big["s_per_step"], "s (2 Newton iterations per step goal <= 10)")
     for dim, n in ((2, 400), (3, 48)):
-        one, two = measure(dim, n, "iterative"), measure(dim, n, "iterative", ranks=2)
+        one, two = (measure(dim, n, "iterative", steps=COST_STEPS, ranks=r, reuse=10) for r in (1, 2))
         if one and two:
             emit(f"parallel_speedup_{dim}d_{n}", one["s_per_step"] / two["s_per_step"], "x (goal >= 1.7)")
             emit(f"newton_per_step_2ranks_vs_1_{dim}d_{n}", two["newton_per_step"], "iterations", one["newton_per_step"])
             emit(f"krylov_per_newton_2ranks_vs_1_{dim}d_{n}", two["krylov_per_newton"], "iterations",
                  one["krylov_per_newton"])
-    big96 = measure(3, 96, "iterative", ranks=2, steps=1)
+    big96 = measure(3, 96, "iterative", ranks=2, steps=2, reuse=10)
     if big96:
         emit("peak_memory_iterative_3d_96_2ranks", big96["peak_memory_gb"], f"GB ({big96['dofs']} unknowns; goal <= 16)")
     return 0

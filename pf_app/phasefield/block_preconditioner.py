@@ -198,9 +198,12 @@ class BlockPreconditioner:
 class BlockLinearSolver:
     """Owns what the block preconditioner needs besides the Jacobian: the constants alpha and beta,
     the compiled preconditioner form, its matrix (reduced like the Jacobian when periodic), and the
-    Python PC context.  ``prepare(J_reduced)`` is called after each Jacobian assembly."""
+    Python PC context.  ``prepare(J_reduced)`` is called after each Jacobian assembly and rebuilds
+    the blocks (assembly of the preconditioner form, extraction, AMG set-up) every ``rebuild_every``
+    Newton iterations (0: every iteration) and whenever dt changes; in between, GMRES runs on the new
+    Jacobian with the previous blocks, like the lagged LU."""
 
-    def __init__(self, model, periodic, template: PETSc.Vec, prefix: str):
+    def __init__(self, model, periodic, template: PETSc.Vec, prefix: str, rebuild_every: int = 0):
         if model.cfg.gradient.kappa_c <= 0:
             raise ValueError("the iterative solver needs gradient.kappa_c > 0")
         self.model, self.periodic = model, periodic
@@ -212,6 +215,10 @@ class BlockLinearSolver:
         self.P_full = fem_petsc.create_matrix(self.form)
         self.P = None
         self.context = BlockPreconditioner(model.n_fields, template, prefix, mesh.comm)
+        self.rebuild_every, self.since_rebuild, self.tau_built = rebuild_every, 0, None
+
+    def rebuild_at_next_jacobian(self) -> None:
+        self.tau_built = None
 
     def configure(self, pc: PETSc.PC) -> None:
         pc.setType(PETSc.PC.Type.PYTHON)
@@ -224,9 +231,13 @@ class BlockLinearSolver:
         return max(totals[0] / m.volume, 1e-300), totals[1] / m.volume
 
     def prepare(self, J: PETSc.Mat) -> None:
-        """Assemble the preconditioner form at the current state and hand both matrices to the PC."""
+        """When due, assemble the preconditioner form at the current state and hand both matrices to the PC."""
         m = self.model
         tau = float(m.dt.value) / float(m.bdf.value[0])
+        self.since_rebuild += 1
+        if tau == self.tau_built and self.since_rebuild < self.rebuild_every:
+            return
+        self.since_rebuild, self.tau_built = 0, tau
         a, b = factor_weights(tau, m.cfg.gradient.kappa_c, *self.means())
         self.alpha.value, self.beta.value = a, b
         self.P_full.zeroEntries()

@@ -71,9 +71,9 @@ class NewtonSolver:
         if cfg.linear == "auto" and comm.rank == 0 and verbose:
             print(f"linear solver: {self.linear} (auto: {dofs} unknowns, {model.mesh.topology.dim}D)", flush=True)
         if self.linear == "iterative":
-            self.block = BlockLinearSolver(model, periodic, self.x, prefix)
+            self.block = BlockLinearSolver(model, periodic, self.x, prefix, rebuild_every=cfg.reuse_factorization)
             defaults = {**DEFAULT_PETSC_OPTIONS, **_iterative_options(cfg)}
-            self.lag = 0
+            self.lag = cfg.reuse_factorization
         else:
             self.block = None
             defaults = {**DEFAULT_PETSC_OPTIONS, **LU_OPTIONS, **_reuse_options(cfg.reuse_factorization)}
@@ -130,8 +130,8 @@ class NewtonSolver:
         self._assemble_full_jacobian()
         if self.periodic is not None:
             self.A.PtAP(self.periodic.P, result=self.Jr)
-        if self.block is not None and snes.getIterationNumber() == 0:
-            self.block.prepare(self.Jr)  # once per solve: its blocks are a preconditioner, the Krylov method uses J
+        if self.block is not None:
+            self.block.prepare(self.Jr)  # rebuilt when due (every k Newton iterations or a new dt)
 
     # ---- solve ------------------------------------------------------------------------------------
     def solve(self) -> tuple[bool, int]:
@@ -141,11 +141,15 @@ class NewtonSolver:
         self.linear_iterations = 0
         converged, its = self._solve_once()
         if not converged and self.lag:
-            # the stale factorization may be the culprit: refactor now, then lag again
-            self._set_lag(-2)
-            converged, more = self._solve_once()
+            # the stale preconditioner may be the culprit: rebuild it now, then lag again
+            if self.block is not None:
+                self.block.rebuild_at_next_jacobian()
+                converged, more = self._solve_once()
+            else:
+                self._set_lag(-2)
+                converged, more = self._solve_once()
+                self._set_lag(self.lag)
             its += more
-            self._set_lag(self.lag)
         return converged, its
 
     def _set_lag(self, lag: int) -> None:

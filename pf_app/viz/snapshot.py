@@ -51,15 +51,42 @@ def render(data: Path, path: Path, name: str, t: float) -> None:
     d = np.load(data)
     grid = pyvista.UnstructuredGrid(d["cells"], d["types"], d["points"])
     grid.point_data[name] = d["values"]
-    plotter = pyvista.Plotter(off_screen=True, window_size=(800, 700))
     cmap = "RdBu_r" if name != "c" else "viridis"
-    plotter.add_mesh(grid, scalars=name, cmap=cmap, show_scalar_bar=True,
-                     scalar_bar_args={"title": f"{name}  (t = {t:.4g})"})
-    plotter.view_xy() if np.ptp(grid.points[:, 2]) == 0 else plotter.view_isometric()
+    bar = {"title": f"{name}  (t = {t:.4g})"}
+    if np.ptp(grid.points[:, 2]) == 0:  # 2D: the field on the plane
+        plotter = pyvista.Plotter(off_screen=True, window_size=(800, 700))
+        plotter.add_mesh(grid, scalars=name, cmap=cmap, show_scalar_bar=True, scalar_bar_args=bar)
+        plotter.view_xy()
+    else:
+        plotter = _volume_views(grid, name, cmap, bar)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         plotter.screenshot(str(tmp))
     plotter.close()
+
+
+def _volume_views(grid, name: str, cmap: str, bar: dict):
+    """3D: three orthogonal slices through the box centre (left) and, for an order parameter, the
+    iso-surface field = 0 (right: the antiphase boundaries, coloured by height) inside the box outline."""
+    import pyvista
+
+    plotter = pyvista.Plotter(off_screen=True, window_size=(1400, 650), shape=(1, 2))
+    clim = [float(np.min(grid.point_data[name])), float(np.max(grid.point_data[name]))]
+    plotter.add_mesh(grid.slice_orthogonal(), scalars=name, cmap=cmap, clim=clim, lighting=False, scalar_bar_args=bar)
+    plotter.add_mesh(grid.outline(), color="black")
+    plotter.view_isometric()
+    plotter.subplot(0, 1)
+    plotter.add_mesh(grid.outline(), color="black")
+    if name not in ("c", "mu") and clim[0] < 0 < clim[1]:
+        surface = grid.contour([0.0], scalars=name)
+        if surface.n_points:
+            surface.point_data["height"] = surface.points[:, 2]
+            plotter.add_mesh(surface, scalars="height", cmap="cividis", smooth_shading=True,
+                             scalar_bar_args={"title": f"{name} = 0 (antiphase boundaries): z"})
+    else:
+        plotter.add_text(f"{name}: no zero iso-surface", font_size=10)
+    plotter.view_isometric()
+    return plotter
 
 
 if __name__ == "__main__":
