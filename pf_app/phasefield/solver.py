@@ -39,10 +39,12 @@ LU_OPTIONS = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type
 _prefixes = itertools.count()
 
 
-def choose_linear(cfg: SolverConfig, dofs: int, dim: int) -> str:
+def choose_linear(cfg: SolverConfig, dofs: int, dim: int, kappa_c: float) -> str:
     """``lu`` or ``iterative`` for ``solver.linear`` (auto: by the number of unknowns)."""
     if cfg.linear != "auto":
         return cfg.linear
+    if kappa_c <= 0:  # the block preconditioner's Schur factorisation needs a gradient energy in c
+        return "lu"
     return "iterative" if dofs >= (cfg.auto_dofs_3d if dim == 3 else cfg.auto_dofs) else "lu"
 
 
@@ -67,7 +69,7 @@ class NewtonSolver:
         prefix = f"pf{next(_prefixes)}_"
         snes.setOptionsPrefix(prefix)
         dofs = self.x.getSize()
-        self.linear = choose_linear(cfg, dofs, model.mesh.topology.dim)
+        self.linear = choose_linear(cfg, dofs, model.mesh.topology.dim, model.cfg.gradient.kappa_c)
         if cfg.linear == "auto" and comm.rank == 0 and verbose:
             print(f"linear solver: {self.linear} (auto: {dofs} unknowns, {model.mesh.topology.dim}D)", flush=True)
         if self.linear == "iterative":
