@@ -9,7 +9,8 @@ ln g and H (one energy call per step for all of them; updates applied in walker 
 then H is reset.  Stage 2 (Belardinelli and Pereyra, PRE 75, 046701 (2007)): once ``ln f`` < 1/t,
 ``ln f = 1/t`` with t = steps of all walkers / number of bins, until ``ln f <= ln_f_final``; this
 removes the saturation error of plain halving.  Moves leaving ``[e_min, e_max)`` are rejected.
-During stage 2 each walker's ``observable`` is accumulated per bin (microcanonical averages).
+Each walker's ``observable`` is accumulated per bin at every step (microcanonical averages: within a
+bin every state has the same weight, whatever the current g).
 
 Energies in eV per cell; ``kT`` in eV; heat capacity per cell in units of k_B.
 """
@@ -33,7 +34,7 @@ class DensityOfStates:
     edges: np.ndarray
     ln_g: np.ndarray
     observable_mean: np.ndarray
-    steps: int  # steps per walker
+    steps: int  # steps per walker (both stages)
     ln_f: float  # the final modification factor
 
     @property
@@ -66,7 +67,7 @@ def wang_landau(energy: Callable, state: WalkerState, e_min: float, e_max: float
                 observable: Callable | None = None, batch: int | None = None,
                 max_steps: int = 10 ** 8, progress=None) -> DensityOfStates:
     """g(E) on ``n_bins`` equal bins of [e_min, e_max) (eV per cell); every walker in ``state``
-    must start inside.  ``observable(occ) -> (W,)`` is averaged per bin in stage 2; ``progress``
+    must start inside.  ``observable(occ) -> (W,)`` is averaged per bin; ``progress``
     (a callable taking ``ln_f`` and the steps) is called at every flatness check."""
     edges = np.linspace(e_min, e_max, n_bins + 1)
     width = (e_max - e_min) / n_bins
@@ -86,7 +87,9 @@ def wang_landau(energy: Callable, state: WalkerState, e_min: float, e_max: float
     q_sum, q_count = np.zeros(n_bins), np.zeros(n_bins)
     ln_f, one_over_t = 1.0, False
     step = 0
-    while ln_f > ln_f_final and step < max_steps:
+    # the run ends in the 1/t stage: halving alone (fast with many walkers) would stop at the
+    # saturation error of plain Wang-Landau, so stage 1 goes on until ln f < 1/t
+    while (not one_over_t or ln_f > ln_f_final) and step < max_steps:
         step += 1
         ia, ib, u = proposals.next()
         trial, site_a, site_b = propose(state, ia, ib)
@@ -101,11 +104,11 @@ def wang_landau(energy: Callable, state: WalkerState, e_min: float, e_max: float
         np.add.at(ln_g, bins, ln_f)
         np.add.at(hist, bins, 1.0)
         seen[bins] = True
+        if observable is not None:
+            np.add.at(q_sum, bins, observable(state.occ))
+            np.add.at(q_count, bins, 1.0)
         if one_over_t:
             ln_f = n_bins / (step * n_walkers)
-            if observable is not None:
-                np.add.at(q_sum, bins, observable(state.occ))
-                np.add.at(q_count, bins, 1.0)
         elif step % check_every == 0:
             h = hist[seen]
             if h.min() >= flatness * h.mean():

@@ -119,6 +119,10 @@ def test_wang_landau_recovers_the_enumerated_density_of_states():
     got = dos.normalized(len(states))[exact > 0]
     err = np.abs(got - np.log(exact[exact > 0]))
     assert err.max() < 0.1, err
+    # microcanonical order parameter per bin against the enumeration's bin means (thousands of
+    # visits per bin of at most a few hundred states: sampling error well below 0.05)
+    q_exact = np.bincount(np.digitize(e, np.linspace(lo, hi, n_bins + 1)) - 1, order(states), n_bins)
+    np.testing.assert_allclose(dos.observable_mean[exact > 0], (q_exact / np.maximum(exact, 1))[exact > 0], atol=0.05)
     # canonical averages from g(E) against the binned enumeration
     kT = np.array([0.02, 0.05, 0.2])
     centres = dos.centres[exact > 0]
