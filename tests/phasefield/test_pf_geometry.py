@@ -61,7 +61,11 @@ def test_two_order_parameters_with_formula_mobility(tmp_path):
     case, _ = run_case(path)
     e = read_energy(case.output_dir)
     _conserves_and_decays(e)
-    np.testing.assert_allclose(e["mean_abs_e1"], e["mean_abs_e2"], rtol=1e-12)
+    # e1 and e2 sit in different blocks of the Newton system, so they round differently: they stay equal to
+    # the solver's relative tolerance (a symmetry-breaking instability would grow the difference instead)
+    from pf_app.phasefield.case import SolverConfig
+
+    np.testing.assert_allclose(e["mean_abs_e1"], e["mean_abs_e2"], rtol=SolverConfig().rtol)
     assert e["mean_abs_e1"][-1] > e["mean_abs_e1"][0]
 
 

@@ -29,8 +29,16 @@ def test_two_ranks_reproduce_the_serial_run(tmp_path, free_energy):
     assert out.returncode == 0, out.stderr[-3000:]
     e1, e2 = read_energy(case_s.output_dir), read_energy(tmp_path / "out_parallel")
     np.testing.assert_array_equal(e1["newton_iterations"], e2["newton_iterations"])
-    np.testing.assert_allclose(e2["energy"], e1["energy"], rtol=1e-9, atol=1e-14)
-    np.testing.assert_allclose(e2["mass"], e1["mass"], rtol=1e-12)
+    # Each step is a Newton solve to a relative residual solver.rtol: energies agree to rtol x the energy's
+    # scale (an absolute bound: the Landau run's energy crosses zero).  The mass is a sum of n_q positive
+    # terms (rounding n_q eps relative in each run; its only other change, the c-residual Newton leaves,
+    # converges quadratically far below, and the iteration counts are equal).
+    from pf_app.phasefield.case import SolverConfig
+
+    scale = np.max(np.abs(e1["energy"]))
+    np.testing.assert_allclose(e2["energy"], e1["energy"], rtol=0, atol=SolverConfig().rtol * scale)
+    n_q = 2 * 24 * 24 * 6  # triangles x points of the degree-4 rule
+    np.testing.assert_allclose(e2["mass"], e1["mass"], rtol=2 * n_q * np.finfo(float).eps)
     np.testing.assert_allclose(read_state(tmp_path / "out_parallel")[1], read_state(case_s.output_dir)[1], atol=1e-8)
     # rank 0 renders the gathered mesh in a child process outside the MPI job: start and end pictures
     assert "not rendered" not in out.stderr

@@ -23,8 +23,14 @@ def test_resume_reaches_the_uninterrupted_state(tmp_path):
     case_part, _ = run_case(part, resume=True)
     e_full, e_part = read_energy(case_full.output_dir), read_energy(case_part.output_dir)
     np.testing.assert_array_equal(e_full["step"], e_part["step"])
+    # t is a sum of ~80 steps of size <= 1: rounding 80 eps t_end < 1e-12.  The resumed run restarts its
+    # lagged LU factorization, so its Newton iterates differ within the solver's relative tolerance: the
+    # energies agree to solver.rtol x the energy's scale.
+    from pf_app.phasefield.case import SolverConfig
+
     np.testing.assert_allclose(e_part["t"], e_full["t"], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(e_part["energy"], e_full["energy"], rtol=1e-10)
+    np.testing.assert_allclose(e_part["energy"], e_full["energy"], rtol=0,
+                               atol=SolverConfig().rtol * np.max(np.abs(e_full["energy"])))
     np.testing.assert_allclose(read_state(case_part.output_dir)[1], read_state(case_full.output_dir)[1], atol=1e-10)
     assert s_full.steps == len(e_full["step"]) - 1
     with np.load(case_part.output_dir / "checkpoint.npz") as saved:
