@@ -11,10 +11,9 @@ from pf_app.montecarlo import kernels
 from pf_app.montecarlo.clusters import ClusterSpace
 from pf_app.montecarlo.hamiltonian import ClusterTables
 from pf_app.montecarlo.lattice import Supercell
-from pf_app.montecarlo.model import SamplerModel
 from pf_app.montecarlo.order_parameters import OrderParameterMap
 from pf_app.montecarlo.sampler import Ensemble, Sampler, cluster_tables, initial_sigma
-from mc_models import B2_MAP, BCC, FCC, FCC_MAP, HCP, b2_model, expansion, fcc_model
+from mc_models import BCC, FCC, FCC_MAP, HCP, b2_model, expansion, fcc_model
 
 # Energies are sums of at most a few thousand terms of size <= 1: rounding is < 1e-12, so 1e-10 is exact.
 ENERGY_TOL = 1e-10

@@ -6,9 +6,7 @@ standard errors (checked in test_mc_estimators), finite-size offsets are compute
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest
