@@ -180,36 +180,7 @@ def test_mu_table_unknown_format_or_version_is_refused_in_one_line(tmp_path, fmt
     assert str(err.value) == f"{path}: {key}: expected {expected}, got {(version if key == 'version' else fmt)!r}"
 
 
-N_FAN_INS_PUBLISHED = 2 + 2 + 10 + 10  # features, the input layer (2), two hidden layers (10 each)
-
-
-def _gradient_term_magnitude(w, x):
-    """dg/dx with every weight and derivative factor in absolute value: the size of the terms the
-    gradient sums, which scales its rounding error (Higham, Accuracy and Stability, ch. 3)."""
-    z, dz, _ = w.features_and_derivatives(x)
-    a, mag = z, np.abs(dz)  # mag: (N, units, d)
-    for layer in w.layers:
-        pre = a @ layer.weights + (0.0 if layer.bias is None else layer.bias)
-        a, slope, _ = idnn_weights.activation_derivatives(layer.activation, pre)
-        mag = np.abs(slope)[:, :, None] * np.einsum("nid,io->nod", mag, np.abs(layer.weights))
-    return abs(w.output_scale) * mag[:, 0, :]
-
-
-def _value_term_magnitude(w, x):
-    """g's terms in absolute value, each layer's (|W|^T |a| + |b|) carried to the output through |W| and
-    the activation slopes: the first-order rounding bound of g is (sum of fan-ins + 4) eps times this."""
-    z, _, _ = w.features_and_derivatives(x)
-    a, mag = z, np.abs(z)
-    for layer in w.layers:
-        bias = 0.0 if layer.bias is None else layer.bias
-        pre = a @ layer.weights + bias
-        terms = np.abs(a) @ np.abs(layer.weights) + np.abs(bias)
-        a, slope, _ = idnn_weights.activation_derivatives(layer.activation, pre)
-        mag = np.abs(slope) * (mag @ np.abs(layer.weights) + terms)
-    return abs(w.output_scale) * mag[:, 0]
-
-
-def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path):
+def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path, network_rounding):
     """Numbers stated in the data's PROVENANCE.md (computed there independently)."""
     w = load_mechanochem(published_idnn_dir)
     s = 1 / math.sqrt(2)
@@ -225,7 +196,7 @@ def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path):
     # (BLAS kernels), so each may be off by the running rounding bound of its sums, and they differ by twice
     # that: (sum of the layer fan-ins + 4 scalings) * eps * the gradient's terms taken in absolute value.
     assert grad[0, 1] == 0.0
-    bound = (N_FAN_INS_PUBLISHED + 4) * np.finfo(float).eps * _gradient_term_magnitude(w, x[1:2])[0, 1]
+    bound = network_rounding.eps_factor(w) * network_rounding.gradient_terms(w, x[1:2])[0, 1]
     assert abs(grad[1, 1] + grad[2, 1]) <= 2 * bound and abs(grad[1, 1]) > 1e6 * bound
     # JSON round trip reproduces every number bit for bit
     w.save(tmp_path / "b2.idnn.json")
@@ -235,7 +206,7 @@ def test_published_idnn_matches_provenance_facts(published_idnn_dir, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_idnn_derivatives_match_finite_differences(published_idnn_dir):
+def test_idnn_derivatives_match_finite_differences(published_idnn_dir, network_rounding):
     w = load_mechanochem(published_idnn_dir)
     x = np.random.default_rng(1).uniform([0.3, -0.25], [1.1, 0.25], (20, 2))
     g, grad, hess = w.evaluate(x, 2)
@@ -243,9 +214,9 @@ def test_idnn_derivatives_match_finite_differences(published_idnn_dir):
     # Central differences: each evaluation is within (fan-ins + 4) eps of the size of its terms, so the
     # rounding part is 2 (fan-ins + 4) eps |terms| / (2 h); the truncation part, h^2/6 times the third
     # derivative (< 40 on this box), is < 1e-11 and covered by the factor 2.
-    rounding = (N_FAN_INS_PUBLISHED + 4) * np.finfo(float).eps / h
-    atol_grad = 2 * rounding * np.max(_value_term_magnitude(w, x))
-    atol_hess = 2 * rounding * np.max(_gradient_term_magnitude(w, x))
+    rounding = network_rounding.eps_factor(w) / h
+    atol_grad = 2 * rounding * np.max(network_rounding.value_terms(w, x))
+    atol_hess = 2 * rounding * np.max(network_rounding.gradient_terms(w, x))
     for k in range(2):
         e = np.zeros(2)
         e[k] = h
