@@ -56,7 +56,13 @@ def test_symbolic_and_quadrature_paths_give_the_same_run(tmp_path, published_idn
                           time={"t_end": 6.0, "dt": 1.0, "adapt": "fixed"}, quadrature_degree=4)
         case, _ = run_case(path)
         energies[mode] = read_energy(case.output_dir)
-    np.testing.assert_allclose(energies["quadrature"]["energy"], energies["symbolic"]["energy"], rtol=1e-11)
+    # The same discrete equations, evaluated with different rounding: each step's Newton solve is exact to
+    # the relative residual solver.rtol, so the energies agree to that times the energy's scale.
+    from pf_app.phasefield.case import SolverConfig
+
+    scale = np.max(np.abs(energies["symbolic"]["energy"]))
+    np.testing.assert_allclose(energies["quadrature"]["energy"], energies["symbolic"]["energy"], rtol=0,
+                               atol=SolverConfig().rtol * scale)
     np.testing.assert_array_equal(energies["quadrature"]["newton_iterations"], energies["symbolic"]["newton_iterations"])
 
 
