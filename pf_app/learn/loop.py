@@ -208,7 +208,8 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
             break
     else:
         stopped_by = "max_rounds"
-    bar.close()
+    if started:
+        bar.close()
     if not history:
         raise ConfigError(file, "stop.max_points", "a budget above the points already spent", stop.max_points)
     final = out / f"{cfg.output.name}.idnn.json"

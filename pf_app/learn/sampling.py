@@ -6,7 +6,8 @@ A round's points, by reason (column ``reason`` of ``points.csv``):
   low-discrepancy; round 0 has only these);
 * ``error``: local points (Gaussian, spread ``local_radius`` in the sublattice fractions) around
   the newest points the previous committee predicted worst (each answer is compared with the
-  prediction made before it was known: a genuine validation error);
+  prediction made before it was known: a genuine validation error; in round 1, which has no
+  earlier model, the round-0 points are compared with the round-0 model);
 * ``committee``: candidates where the members disagree most (query by committee): the largest
   sqrt(sum_k (std mu_k / s_k)^2) with s_k the RMS of the learned mu_k, at least ``local_radius``
   apart;
