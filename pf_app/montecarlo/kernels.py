@@ -143,7 +143,11 @@ def metropolis_blocks(sigma, field, sublattice, ptr2, nb2, v2, ptr3, nb3, v3, pt
             sum_e += e_tot * w
             last = att
             counts[sub] -= si
-            _order_parameters(counts, amat, eta_now)
+            for k in range(n_op):  # exact from the integer counts (no drift)
+                e_k = 0.0
+                for s in range(n_sub):
+                    e_k += amat[k, s] * counts[s]
+                eta_now[k] = e_k
             sigma[i] = -si
             e_tot += d_e
             b_now = b_new
