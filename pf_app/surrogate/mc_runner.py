@@ -128,8 +128,13 @@ def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True
             wl = cfg.wang_landau
             lo, hi = energy_range(energy, n_b, cfg, rng)
             state = WalkerState.start(random_occupations(wl.walkers, n_sites, n_b, rng), energy)
+            # the 1/t stage ends at step n_bins / (walkers ln f_final) whatever stage 1 did: a true total
+            wl_bar = Progress(f"Wang-Landau {n_b} B", int(np.ceil(wl.bins / (wl.walkers * wl.ln_f_final))),
+                              unit="step", every_s=30, enabled=progress)
             dos = wang_landau(energy, state, lo, hi, wl.bins, int(rng.integers(2 ** 63)), wl.ln_f_final,
-                              wl.flatness, wl.check_every, observable=order)
+                              wl.flatness, wl.check_every, observable=order,
+                              progress=lambda ln_f, step: wl_bar.update(step, ln_f=ln_f))
+            wl_bar.close()
             t_first, t_last, count = wl.temperatures_K
             temps = np.linspace(t_first, t_last, int(count))
             th = dos.thermodynamics(K_B_EV_PER_K * temps)
