@@ -86,6 +86,8 @@ class ClusterExpansionConfig:
             fail("cutoffs", "at most 3 positive cutoffs [pairs, triplets, quadruplets]", self.cutoffs)
         if self.icet_file is not None and not self.icet_file.is_file():
             fail("icet_file", "an existing icet ClusterExpansion file", str(self.icet_file))
+        if self.icet_file is not None and (self.cutoffs or self.ecis != ECIConfig()):
+            fail("icet_file", "either icet_file or cutoffs and ecis (the file holds both)", str(self.icet_file))
 
 
 @dataclass(frozen=True)
