@@ -125,9 +125,12 @@ class NewtonRuleConfig:
 class ErrorRuleConfig:
     """Local-error control: ``tolerance`` (the accuracy knob) on the estimated local truncation error
     of each step, the RMS over nodes of (c, eta) in field units, estimated from the distance to a
-    predictor through the last accepted states (order 1 for backward Euler, 2 for BDF2)."""
+    predictor through the last accepted states (order 1 for backward Euler, 2 for BDF2).  ``norm``:
+    ``rms`` over the nodes, or ``max`` (the largest nodal error: a local event such as a neck pinching
+    off is not diluted by the quiet rest of the domain)."""
 
     tolerance: float = bounded(1.0e-4, gt=0)
+    norm: Literal["rms", "max"] = "rms"
     safety: float = bounded(0.9, gt=0, le=1)
     max_growth: float = bounded(2.0, gt=1)
     min_shrink: float = bounded(0.2, gt=0, lt=1)
