@@ -150,7 +150,7 @@ class Simulation:
         return row
 
     def _error_estimate(self, dt: float) -> tuple[float, int] | None:
-        """(RMS local truncation error of c and eta, its order), or None without history.
+        """(local truncation error of c and eta in the configured norm, its order), or None without history.
 
         Milne's device: the distance of the solution from the polynomial through the last accepted
         states (linear, or quadratic for BDF2 once three exist), times the constant of
@@ -171,8 +171,12 @@ class Simulation:
                     + un * (t - t0) * (t - t1) / ((t2 - t0) * (t2 - t1)))
         cols = [0, *range(2, m.n_fields)]
         diff = (u - pred)[:, cols]
-        total = self.mesh.comm.allreduce(np.array([np.sum(diff * diff), diff.size], float), op=MPI.SUM)
-        return abs(constant) * float(np.sqrt(total[0] / total[1])), order
+        if self.cfg.time.error.norm == "max":
+            norm = self.mesh.comm.allreduce(float(np.max(np.abs(diff), initial=0.0)), op=MPI.MAX)
+        else:
+            total = self.mesh.comm.allreduce(np.array([np.sum(diff * diff), diff.size], float), op=MPI.SUM)
+            norm = float(np.sqrt(total[0] / total[1]))
+        return abs(constant) * norm, order
 
     def _targets(self) -> list[float]:
         """Times the steps must land on, after the current time: output times, then t_end."""

@@ -176,3 +176,14 @@ def test_eta_extrapolates_the_growth_of_dt(growth):
         t += dt_at(t)
         left += 1
     assert Simulation._eta(sim, recent) == pytest.approx(left, rel=0.03)
+
+
+def test_max_norm_error_control_is_stricter_than_rms(tmp_path):
+    """The largest nodal error is at least the RMS one, so at the same tolerance the max-norm
+    controller takes at least as many (smaller) steps, and more on a field with local structure."""
+    steps = {}
+    for norm in ("rms", "max"):
+        path = write_case(tmp_path, norm, time={"scheme": "bdf2", "adapt": "error", "t_end": 20.0, "dt": 0.1,
+                                                "error": {"tolerance": 1e-3, "norm": norm}})
+        steps[norm] = run_case(path)[1].steps
+    assert steps["max"] > steps["rms"], steps
