@@ -14,16 +14,15 @@ orbit has ``multiplicity x (primitive cells)`` clusters, each counted once (the 
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import spglib
-import spglib.error
 
 from pf_app.montecarlo.lattice import Lattice, Supercell
 
-spglib.error.OLD_ERROR_HANDLING = False  # errors raise SpglibError (the old None return is deprecated)
 ORDER_NAMES = {0: "zerolet", 1: "singlets", 2: "pairs", 3: "triplets", 4: "quadruplets"}
 MAX_ORDER = 4
 _DIST_DECIMALS = 6  # distances are compared after rounding (positions from floats)
@@ -61,7 +60,11 @@ class SymmetryOperations:
     def __init__(self, lattice: Lattice, symprec: float = 1e-5):
         types = {s: i for i, s in enumerate(dict.fromkeys(lattice.species))}
         numbers = [types[s] for s in lattice.species]
-        sym = spglib.get_symmetry((lattice.cell, lattice.positions, numbers), symprec=symprec)
+        with warnings.catch_warnings():  # spglib 2.x warns about its own error-handling mode; not ours to set
+            warnings.simplefilter("ignore", DeprecationWarning)
+            sym = spglib.get_symmetry((lattice.cell, lattice.positions, numbers), symprec=symprec)
+        if sym is None:
+            raise ValueError(f"spglib found no symmetry operations: {spglib.get_error_message()}")
         self.rotations = np.asarray(sym["rotations"], np.int64)
         perm, shift = [], []
         pos = lattice.positions
