@@ -237,11 +237,33 @@ class CaseConfig:
             fail("mobility.kind", "constant or formula with other than one order parameter", "degenerate_b2")
         if self.mobility.kind == "formula" and n_eta and not self.mobility.formula_eta:
             fail("mobility.formula_eta", "a formula for the Allen-Cahn coefficient", None)
+        self._check_formulas(fail)
         if self.free_energy.integration == "lumped" and self.fields.degree != 1:
             fail("free_energy.integration", "consistent with degree-2 fields (the vertex rule of 'lumped' "
                  "misses the edge nodes)", "lumped")
         if self.quadrature_degree is not None and not 1 <= self.quadrature_degree <= 20:
             fail("quadrature_degree", "an integer from 1 to 20", self.quadrature_degree)
+
+    def _check_formulas(self, fail):
+        """Parse the mobility and initial-condition formulas now, so that a syntax error or an unknown
+        name is an input error naming the key, not a traceback from deep in the form assembly."""
+        from pf_app.freeenergy.expression import Formula, FormulaError
+
+        def check(key, text, names, parameters):
+            try:
+                Formula.from_text(text, names, parameters)
+            except FormulaError as exc:
+                fail(key, f"a formula in {', '.join(names)} and the parameters", f"{text!r}: {exc}")
+
+        mob = self.mobility
+        if mob.kind == "formula":
+            check("mobility.formula_c", mob.formula_c, self.variables, mob.parameters)
+            if self.fields.order_parameters:
+                check("mobility.formula_eta", mob.formula_eta, self.variables, mob.parameters)
+        coords = AXES[: self.mesh.dim] if self.mesh.file is None else AXES  # a file mesh's dimension comes later
+        for name, spec in self.initial.items():
+            if spec.kind == "formula":
+                check(f"initial.{name}.formula", spec.formula, coords, spec.parameters)
 
     # ---- derived ----------------------------------------------------------------------------------
     @property
