@@ -178,7 +178,7 @@ class SolverConfig:
     auto_dofs_3d: int = bounded(60_000, ge=0, doc="unknowns from which auto picks the iterative solver in 3D")
     linear_rtol: float = bounded(1.0e-6, gt=0, lt=1, doc="relative residual of each GMRES solve (Newton still converges to rtol: each iteration gains ~6 digits, as a direct solve does in its first iterations)")
     linear_max_it: int = bounded(300, ge=1)
-    reuse_factorization: int = bounded(10, ge=0, doc="Newton iterations between LU factorizations "
+    reuse_factorization: int = bounded(10, ge=0, doc="Newton iterations between LU factorizations (or, iterative, rebuilds of the block preconditioner) "
                                        "(0: every iteration, direct solve; k > 0: GMRES preconditioned by the "
                                        "last factorization, refactored every k iterations across time steps)")
     petsc_options: dict[str, bool | int | float | str] = field(default_factory=dict)
@@ -243,6 +243,9 @@ class CaseConfig:
                  "misses the edge nodes)", "lumped")
         if self.quadrature_degree is not None and not 1 <= self.quadrature_degree <= 20:
             fail("quadrature_degree", "an integer from 1 to 20", self.quadrature_degree)
+        if self.solver.linear == "iterative" and self.gradient.kappa_c <= 0:
+            fail("solver.linear", "lu or auto when gradient.kappa_c = 0 (the iterative solver's Schur "
+                 "factorisation divides by kappa_c)", "iterative")
 
     def _check_formulas(self, fail):
         """Parse the mobility and initial-condition formulas now, so that a syntax error or an unknown
