@@ -71,7 +71,7 @@ def worker(spec: dict) -> None:
     fe = build_free_energy(cfg.free_energy, cfg.variables)
     m = PhaseFieldModel(build_mesh(cfg.mesh, comm), cfg, fe, use_quadrature(cfg.free_energy, fe))
     periodic = PeriodicMap(m.V, tuple(range(spec["dim"])))
-    solver = NewtonSolver(m, periodic, cfg.solver, cfg.solver.max_it, verbose=False)
+    solver = NewtonSolver(m, periodic, cfg.solver, cfg.solver.max_it)
     set_initial_state(m, cfg.initial)
     solver.set_initial_guess(m.u_n)
     periodic.prolong(solver.x, m.u_n)

@@ -200,6 +200,8 @@ class Simulation:
         t_end = cfg.t_end
         bar = Progress(f"{self.case.config.name}", t_end, unit="time", every_s=self.cfg.output.progress_seconds,
                        enabled=progress and comm.rank == 0)
+        if progress and comm.rank == 0:
+            print(self.solver.description, flush=True)
         wall0, first_step, its0, rejected0 = time.perf_counter(), s.step, s.newton_iterations, s.rejected
         recent = collections.deque([(wall0, s.t, s.dt_prev or s.dt)], maxlen=ETA_WINDOW_STEPS + 1)  # after steps
         # a row's wall time: everything since the previous row's (its output and checkpoint included)
@@ -227,7 +229,7 @@ class Simulation:
                 rejected_wall += wall
                 output.log_rejected({"step": s.step + 1, "t": s.t, "dt": dt, "newton_iterations": its,
                                      "error": error[0] if error else "", "reason": decision.reason if decision
-                                     else "diverged", "wall_seconds": wall})
+                                     else self.solver.failure(), "wall_seconds": wall})
                 s.dt = proposal
                 if s.dt < cfg.dt_min:
                     output.save_checkpoint(self._checkpoint_state(), self.history())

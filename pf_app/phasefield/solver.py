@@ -14,7 +14,7 @@ Two linear strategies behind the same exact Newton iteration (``solver.linear``)
   :mod:`pf_app.phasefield.block_preconditioner` (one AMG V-cycle per block): memory and work per
   iteration linear in N, iteration counts independent of the mesh.
 * ``auto``: lu below a number of unknowns measured as the crossover (``auto_dofs``, ``auto_dofs_3d``),
-  iterative above; the choice is printed.
+  iterative above; the run prints the choice (``description``).
 
 A linear solve that does not converge makes SNES report DIVERGED_LINEAR_SOLVE: the step is not
 accepted, and the time loop retries it with a smaller dt.  ``solver.petsc_options`` override any option.
@@ -49,8 +49,7 @@ def choose_linear(cfg: SolverConfig, dofs: int, dim: int, kappa_c: float) -> str
 
 
 class NewtonSolver:
-    def __init__(self, model: PhaseFieldModel, periodic: PeriodicMap | None, cfg: SolverConfig, max_it: int,
-                 verbose: bool = True):
+    def __init__(self, model: PhaseFieldModel, periodic: PeriodicMap | None, cfg: SolverConfig, max_it: int):
         self.model, self.periodic = model, periodic
         comm = model.mesh.comm
         self.b = fem_petsc.create_vector(model.V)
@@ -70,8 +69,8 @@ class NewtonSolver:
         snes.setOptionsPrefix(prefix)
         dofs = self.x.getSize()
         self.linear = choose_linear(cfg, dofs, model.mesh.topology.dim, model.cfg.gradient.kappa_c)
-        if cfg.linear == "auto" and comm.rank == 0 and verbose:
-            print(f"linear solver: {self.linear} (auto: {dofs} unknowns, {model.mesh.topology.dim}D)", flush=True)
+        self.description = f"linear solver: {self.linear}" + (
+            f" (auto: {dofs} unknowns in {model.mesh.topology.dim}D)" if cfg.linear == "auto" else "")
         if self.linear == "iterative":
             self.block = BlockLinearSolver(model, periodic, self.x, prefix, rebuild_every=cfg.reuse_factorization)
             defaults = {**DEFAULT_PETSC_OPTIONS, **_iterative_options(cfg)}

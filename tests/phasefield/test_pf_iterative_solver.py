@@ -6,6 +6,8 @@ so trajectories agree to the solver tolerances, not to round-off.
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 
@@ -104,6 +106,9 @@ def test_a_linear_solve_that_does_not_converge_is_reported_and_never_accepted(tm
         run_case(path)
     rows = read_energy(tmp_path / "out_fail")
     assert list(rows["step"]) == [0]  # only the initial state: no step was accepted
+    with open(tmp_path / "out_fail" / "rejected.csv") as fh:  # every attempt logged with its reason
+        reasons = [r["reason"] for r in csv.DictReader(fh)]
+    assert len(reasons) == 4 and all(r.startswith("linear solve did not converge (DIVERGED_") for r in reasons)
     sim = _started(path)
     converged, _ = sim.solver.solve()
     assert not converged
