@@ -170,7 +170,7 @@ class NewtonSolver:
         """Why the last solve failed, in words (None if it converged)."""
         reason = self.snes.getConvergedReason()
         if reason > 0:
-            return None
+            return None if np.all(np.isfinite(self.model.u.x.array)) else "Newton iterate not finite"
         if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
             ksp_reason = self.snes.getKSP().getConvergedReason()
             return f"linear solve did not converge ({_reason_name(PETSc.KSP.ConvergedReason, ksp_reason)})"
