@@ -121,6 +121,7 @@ def plot_scatter(directory, cv: dict, problem: Problem) -> list:
             rmse = float(np.sqrt(np.mean((pred - ref) ** 2)))
             ax.set_title(f"{q} by {m}: RMSE {rmse:.4g} {unit}", fontsize=9)
             ax.set_xlabel(f"reference [{unit}]")
+            ax.locator_params(nbins=4)  # large energies (FePt: 1e5 meV) keep readable tick labels
         axes[0][0].set_ylabel(f"predicted [{unit}]")
         fig.tight_layout()
         paths.append(directory / f"scatter_{q}.png")
