@@ -141,24 +141,29 @@ def orthogonal_cell(positions: np.ndarray, tol: float = 1e-3) -> np.ndarray:
     return np.diag(lengths)
 
 
-def _spglib():
-    """spglib with its exceptions on (its documented switch; the old mode warns on every call)."""
-    import spglib
-    import spglib.error
+def _spglib_call(name: str, *args, **kw):
+    """``spglib.<name>(...)``; spglib's global error mode is left alone (other modules rely on it:
+    its deprecation warning about that mode is silenced around the call), a None result is an error."""
+    import warnings
 
-    spglib.error.OLD_ERROR_HANDLING = False
-    return spglib
+    import spglib
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        out = getattr(spglib, name)(*args, **kw)
+    if out is None:
+        raise ValueError(f"spglib.{name} failed: {spglib.get_error_message()}")
+    return out
 
 
 def lattice_from_sites(positions: np.ndarray, cell: np.ndarray | None = None, tol: float = 1e-3) -> Lattice:
     """The lattice of a data file: its sites in the file's order, the cell (default: the orthogonal
     cell they tile, :func:`orthogonal_cell`), named by the space group spglib finds for the empty
     lattice, e.g. ``"I4/mmm (139), 32 sites, 11.045 x 5.522 x 7.470 angstrom"``."""
-    spglib = _spglib()
     positions = np.asarray(positions, dtype=float)
     cell = orthogonal_cell(positions, tol) if cell is None else np.asarray(cell, dtype=float)
     frac = positions @ np.linalg.inv(cell)
-    group = spglib.get_spacegroup((cell, frac, np.ones(len(positions), dtype=int)), symprec=tol)
+    group = _spglib_call("get_spacegroup", (cell, frac, np.ones(len(positions), dtype=int)), symprec=tol)
     size = " x ".join(f"{v:.3f}" for v in np.linalg.norm(cell, axis=1))
     return Lattice(f"{group}, {len(positions)} sites, {size} angstrom", positions, cell)
 
@@ -226,10 +231,9 @@ def symmetry_permutations(lattice: Lattice, tol: float = 1e-3) -> np.ndarray:
     FCC 2 x 2 x 2 cell; 8 for the LSMS FePt cell, 4a x 2a x 2c, whose x and y periods differ) times
     the translations by lattice vectors inside it (32).  ``numbers[:, perm]`` is then an equivalent
     configuration, so the targets (energy; per-site quantities permuted alike) agree."""
-    spglib = _spglib()
     inv = np.linalg.inv(lattice.cell)
     frac = lattice.positions @ inv
-    ops = spglib.get_symmetry((lattice.cell, frac, np.ones(lattice.n_sites, dtype=int)), symprec=tol)
+    ops = _spglib_call("get_symmetry", (lattice.cell, frac, np.ones(lattice.n_sites, dtype=int)), symprec=tol)
     perms = set()
     for rot, shift in zip(ops["rotations"], ops["translations"]):
         moved = (frac @ rot.T + shift) @ lattice.cell
