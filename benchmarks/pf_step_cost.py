@@ -30,7 +30,7 @@ def run(free_energy: str, ranks: int, cells: int, steps: int, out: Path) -> dict
     cmd = [str(Path(sys.executable).parent / "mpirun"), "-n", str(ranks), sys.executable, "-m", "pf_app", "run",
            str(REPO / "inputs" / "demo.yaml"), "--quiet", "--output", str(out),
            "--set", "mesh={lengths: [2.0, 2.0], cells: [%d, %d]}" % (cells, cells),
-           "--set", f"time={{t_end: {steps + 1}.0, dt: 1.0, adapt: fixed}}",
+           "--set", f"time={{scheme: backward_euler, t_end: {steps + 1}.0, dt: 1.0, adapt: fixed}}",
            "--set", "output={fields_every: 0, png_every: 0, checkpoint_every: 100000}",
            "--set", f"free_energy={free_energy}"]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
