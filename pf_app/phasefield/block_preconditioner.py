@@ -92,17 +92,11 @@ def lumped_mass(M: PETSc.Mat) -> PETSc.Vec:
     return diagonal
 
 
-class _FieldBlocks:
+def field_index_sets(vec: PETSc.Vec, bs: int) -> list[PETSc.IS]:
     """Index sets of the fields in an interleaved (node-major) vector of block size ``bs``."""
-
-    def __init__(self, vec: PETSc.Vec, bs: int):
-        lo, hi = vec.getOwnershipRange()
-        self.bs, self.n_local = bs, (hi - lo) // bs
-        self.index_sets = [PETSc.IS().createGeneral(np.arange(lo + k, hi, bs, dtype=PETSc.IntType), comm=vec.comm)
-                           for k in range(bs)]
-
-    def vectors(self, mat: PETSc.Mat) -> list[PETSc.Vec]:
-        return [mat.createVecRight() for _ in range(self.bs)]
+    lo, hi = vec.getOwnershipRange()
+    return [PETSc.IS().createGeneral(np.arange(lo + k, hi, bs, dtype=PETSc.IntType), comm=vec.comm)
+            for k in range(bs)]
 
 
 class BlockPreconditioner:
@@ -112,23 +106,22 @@ class BlockPreconditioner:
     preconditioner form (both in the same, possibly periodic-reduced, layout)."""
 
     def __init__(self, n_fields: int, template: PETSc.Vec, prefix: str, comm):
-        self.n_fields, self.prefix, self.comm = n_fields, prefix, comm
-        self.blocks = _FieldBlocks(template, n_fields)
+        self.n_fields = n_fields
+        self.index_sets = field_index_sets(template, n_fields)
         self.ksp = []
+        opts = PETSc.Options()
         for slot in ["ch_alpha", "ch_beta", *(f"eta{i}" for i in range(n_fields - 2))]:
             ksp = PETSc.KSP().create(comm)
             ksp.setOptionsPrefix(f"{prefix}block_{slot}_")
-            opts = PETSc.Options()
-            for k, v in INNER_OPTIONS.items():
-                if not opts.hasName(f"{prefix}block_{slot}_{k}"):
-                    opts[f"{prefix}block_{slot}_{k}"] = v
+            for k, v in INNER_OPTIONS.items():  # solver.petsc_options are set after these and win
+                opts[f"{prefix}block_{slot}_{k}"] = v
             self.ksp.append(ksp)
         self.sub = None  # submatrices, created at the first update and refilled afterwards
         self.tau = 1.0
 
     def update(self, J: PETSc.Mat, P: PETSc.Mat, tau: float) -> None:
         """Extract the blocks of J and of the preconditioner matrix P; set up the AMG solvers."""
-        iss, first = self.blocks.index_sets, self.sub is None
+        iss, first = self.index_sets, self.sub is None
         n_eta = self.n_fields - 2
         c, mu = iss[0], iss[1]
         wanted = {"M": (J, mu, mu), "K_Mc": (J, c, mu), "B": (J, mu, c), "S_alpha": (P, c, c), "S_beta": (P, mu, mu)}
