@@ -28,7 +28,7 @@ import numpy as np
 
 from pf_app import mu_table
 from pf_app.atomic_files import atomic_path
-from pf_app.config import ConfigError
+from pf_app.file_format import check_npz_format
 from pf_app.montecarlo import kernels
 from pf_app.montecarlo.config import SamplingConfig
 from pf_app.montecarlo.estimators import binder_cumulant, detect_equilibration, mean_estimate
@@ -178,14 +178,7 @@ def _save(chain: _Chain, path: Path, key: str) -> None:
 def check_checkpoint(path: Path) -> None:
     """Refuse a point checkpoint of another format or version; one written without them (before they
     were added) is version 1."""
-    with np.load(path) as f:
-        fmt = str(f["format"]) if "format" in f else CHECKPOINT_FORMAT
-        version = int(f["version"]) if "version" in f else 1
-    if fmt != CHECKPOINT_FORMAT:
-        raise ConfigError(path, "format", CHECKPOINT_FORMAT, fmt)
-    if version != CHECKPOINT_VERSION:
-        raise ConfigError(path, "version", f"{CHECKPOINT_VERSION} for format {CHECKPOINT_FORMAT} (delete the file "
-                          "to restart the point)", version)
+    check_npz_format(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, " (delete the file to restart the point)")
 
 
 def _restore(path: Path | None, key: str, settings: PointSettings, task: PointTask) -> _Chain | None:

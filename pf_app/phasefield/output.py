@@ -30,6 +30,7 @@ from dolfinx import fem
 
 from pf_app.config import ConfigError, to_dict
 from pf_app.atomic_files import atomic_path, write_text_atomic
+from pf_app.file_format import check_npz_format
 from pf_app.viz.snapshot import render_in_subprocess
 
 ENERGY_COLUMNS = ["step", "t", "dt", "energy", "mass", "newton_iterations", "rejected", "wall_seconds"]
@@ -173,13 +174,7 @@ def checked_checkpoint(directory: Path) -> Path:
     path = Path(directory) / "checkpoint.npz"
     if not path.exists():
         raise ConfigError(path, "<file>", "a checkpoint to resume from (run without --resume first)", "missing")
-    with np.load(path) as data:
-        fmt = str(data["format"]) if "format" in data else CHECKPOINT_FORMAT
-        version = int(data["version"]) if "version" in data else 1
-    if fmt != CHECKPOINT_FORMAT:
-        raise ConfigError(path, "format", CHECKPOINT_FORMAT, fmt)
-    if version != CHECKPOINT_VERSION:
-        raise ConfigError(path, "version", f"{CHECKPOINT_VERSION} for format {CHECKPOINT_FORMAT}", version)
+    check_npz_format(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
     return path
 
 
