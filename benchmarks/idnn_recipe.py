@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from pf_app import mu_table  # noqa: E402
 from pf_app.config import build  # noqa: E402
-from pf_app.idnn.config import TrainConfig  # noqa: E402
+from pf_app.idnn.config import IDNNConfig  # noqa: E402
 from pf_app.idnn.synthetic import derivative_table, landau_b2, sample_b2  # noqa: E402
 
 SHARED = Path(os.environ.get("PF_APP_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -84,7 +84,7 @@ def main() -> None:
             for key, value in recipe.items():
                 data[key] = dict(value)
             data.setdefault("training", {}).update({"threads": args.threads, "max_seconds": args.cap})
-            cfg = build(TrainConfig, data)
+            cfg = build(IDNNConfig, data)
             runs[name] = train(cfg, progress=True, write=False).history
     best = {k: float(h.column("val_mse").min()) for k, h in runs.items()}  # the weights a run keeps
     emit = lambda **kw: print(json.dumps(kw), flush=True)

@@ -36,7 +36,7 @@ class ConfigError(ValueError):
 
     def in_file(self, file: str | Path | None) -> ConfigError:
         """This error, naming ``file`` if it was raised without one (code that holds only the parsed
-        config, e.g. a trainer given a TrainConfig, cannot name the YAML file the keys came from)."""
+        config, e.g. a trainer given an IDNNConfig, cannot name the YAML file the keys came from)."""
         if self.file_known or not file:
             return self
         return ConfigError(file, self.key, self.expected, self.got)

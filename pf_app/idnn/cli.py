@@ -34,9 +34,9 @@ def load_config(cls, args):
 def run(args) -> int:
     import json
 
-    from pf_app.idnn.config import TrainConfig
+    from pf_app.idnn.config import IDNNConfig
 
-    cfg = load_config(TrainConfig, args)
+    cfg = load_config(IDNNConfig, args)
     if args.compare is not None:
         from pf_app.config import ConfigError
         from pf_app.idnn.compare import run_comparison

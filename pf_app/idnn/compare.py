@@ -17,7 +17,7 @@ import numpy as np
 
 from pf_app.config import ConfigError
 from pf_app.idnn import integrability
-from pf_app.idnn.config import TrainConfig, with_training
+from pf_app.idnn.config import IDNNConfig, with_training
 from pf_app.atomic_files import write_json_atomic
 
 
@@ -54,7 +54,7 @@ def build_standard_dnn(model_cfg, shift, scale, label_scale, eta_rms: float):
     return StandardDNN()
 
 
-def _standard_dnn_run(cfg: TrainConfig, progress: bool, label: str):
+def _standard_dnn_run(cfg: IDNNConfig, progress: bool, label: str):
     """Train one standard DNN with the IDNN's data, scaling and recipe; return (model, history)."""
     import tensorflow as tf
 
@@ -73,7 +73,7 @@ def _standard_dnn_run(cfg: TrainConfig, progress: bool, label: str):
     return model, fit(model, objective, data, cfg.training, progress, label)
 
 
-def _idnn_run(cfg: TrainConfig, progress: bool, label: str):
+def _idnn_run(cfg: IDNNConfig, progress: bool, label: str):
     from pf_app.idnn.loop import fit
     from pf_app.idnn.train import prepare
 
@@ -81,7 +81,7 @@ def _idnn_run(cfg: TrainConfig, progress: bool, label: str):
     return model, fit(model, objective, data, cfg.training, progress, label)
 
 
-def run_comparison(cfg: TrainConfig, count: int, progress: bool = True) -> dict:
+def run_comparison(cfg: IDNNConfig, count: int, progress: bool = True) -> dict:
     """Train ``count`` IDNNs and ``count`` standard DNNs (seeds seed, seed+1, ...); write the figure."""
     from pf_app.idnn.plots import comparison
 

@@ -107,7 +107,7 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class IDNNConfig:
     data: TrainingTableConfig
     model: IDNNArchitectureConfig = field(default_factory=IDNNArchitectureConfig)
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
@@ -116,6 +116,6 @@ class TrainConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
-def with_training(cfg: TrainConfig, **changes) -> TrainConfig:
+def with_training(cfg: IDNNConfig, **changes) -> IDNNConfig:
     """A copy of ``cfg`` with some ``training`` keys changed (seed sweeps, benchmark recipes)."""
     return dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, **changes))

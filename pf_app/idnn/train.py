@@ -17,7 +17,7 @@ import numpy as np
 
 from pf_app import __version__
 from pf_app.config import ConfigError, to_dict
-from pf_app.idnn.config import TrainConfig
+from pf_app.idnn.config import IDNNConfig
 from pf_app.idnn.data import FitData, load_fit_data
 from pf_app.idnn.invariants import default_invariants, format_invariant, parse_invariant
 from pf_app.idnn.weights import IDNNWeights
@@ -45,7 +45,7 @@ def configure_tensorflow(threads: int | None, seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def invariant_terms(cfg: TrainConfig, order_parameters: tuple[str, ...]):
+def invariant_terms(cfg: IDNNConfig, order_parameters: tuple[str, ...]):
     texts = cfg.model.features or default_invariants(order_parameters)
     terms = []
     for j, text in enumerate(texts):
@@ -57,7 +57,7 @@ def invariant_terms(cfg: TrainConfig, order_parameters: tuple[str, ...]):
     return terms
 
 
-def scales(cfg: TrainConfig, data: FitData, h_train: np.ndarray):
+def scales(cfg: IDNNConfig, data: FitData, h_train: np.ndarray):
     """Feature shift/scale, label scales s_k and the output scale (energy per site)."""
     d, m = data.x_train.shape[1], h_train.shape[1]
     if cfg.scaling.inputs:
@@ -78,7 +78,7 @@ def scales(cfg: TrainConfig, data: FitData, h_train: np.ndarray):
     return shift, scale, s, output_scale
 
 
-def loss_weights(cfg: TrainConfig, order_parameters) -> np.ndarray:
+def loss_weights(cfg: IDNNConfig, order_parameters) -> np.ndarray:
     unknown = sorted(set(cfg.loss.weights) - set(order_parameters))
     if unknown:
         raise ConfigError(None, f"loss.weights.{unknown[0]}", f"one of {', '.join(order_parameters)}",
@@ -108,7 +108,7 @@ def write_rows(rows: list[dict], path: Path) -> None:
     write_text_atomic(path, "\n".join(lines) + "\n")
 
 
-def prepare(cfg: TrainConfig):
+def prepare(cfg: IDNNConfig):
     """Data, the fresh Keras IDNN and its loss objective for ``cfg`` (TensorFlow imported here)."""
     import tensorflow as tf
 
@@ -127,7 +127,7 @@ def prepare(cfg: TrainConfig):
     return data, model, objective
 
 
-def train(cfg: TrainConfig, progress: bool = True, write: bool = True, resume: bool = False,
+def train(cfg: IDNNConfig, progress: bool = True, write: bool = True, resume: bool = False,
           callbacks=()) -> TrainResult:
     """Train an IDNN as configured; write its files unless ``write`` is False.
 

@@ -24,13 +24,13 @@ LOOP_KEYS = ("data.path", "output")
 def training_config(train: dict, table: Path, seed: int, directory: Path, name: str, file=None):
     """A ``pf_app train`` config: the loop config's ``train`` section on ``table``, with ``seed``
     (initial weights and the member's train/validation split) and output ``directory/name``."""
-    from pf_app.idnn.config import TrainConfig
+    from pf_app.idnn.config import IDNNConfig
 
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in train.items()}
     data["data"] = {**data.get("data", {}), "path": str(table)}
     data["training"] = {**data.get("training", {}), "seed": int(seed)}
     data["output"] = {"directory": str(directory), "name": name}
-    return build(TrainConfig, data, file=file, key="train")
+    return build(IDNNConfig, data, file=file, key="train")
 
 
 def check_training_section(train: dict, file) -> None:
@@ -78,10 +78,10 @@ def model_class():
 def held_out_rows(training_config_file: Path) -> tuple[np.ndarray, np.ndarray]:
     """(x, mu) of the validation rows of a ``pf_app train`` config (the shipped IDNN's held-out rows)."""
     from pf_app.config import load
-    from pf_app.idnn.config import TrainConfig
+    from pf_app.idnn.config import IDNNConfig
     from pf_app.idnn.data import load_fit_data
 
-    cfg = load(TrainConfig, training_config_file)
+    cfg = load(IDNNConfig, training_config_file)
     data = load_fit_data(cfg.data, cfg.training.seed, cfg.loss.anchors)
     return data.x_val, data.mu_val
 

@@ -10,7 +10,7 @@ import pytest
 from pf_app import mu_table
 from pf_app.config import build
 from pf_app.idnn import integrability
-from pf_app.idnn.config import TrainConfig
+from pf_app.idnn.config import IDNNConfig
 from pf_app.idnn.synthetic import derivative_table, landau_b2, sample_b2
 
 pytest.importorskip("tensorflow")
@@ -29,7 +29,7 @@ def test_two_idnns_vs_two_standard_dnns(tmp_path):
 
     path = tmp_path / "mu.csv"
     mu_table.write(derivative_table(landau_b2, sample_b2(2000, seed=0)), path)
-    cfg = build(TrainConfig, {"data": {"path": str(path)}, "model": {"hidden": [8, 8]},
+    cfg = build(IDNNConfig, {"data": {"path": str(path)}, "model": {"hidden": [8, 8]},
                               "training": {"epochs": 15, "batch_size": 128, "lbfgs_iterations": 0, "threads": 1},
                               "output": {"directory": str(tmp_path), "name": "cmp"}})
     summary = run_comparison(cfg, count=2, progress=False)

@@ -19,7 +19,7 @@ import pytest
 
 from pf_app import mu_table
 from pf_app.config import ConfigError, build
-from pf_app.idnn.config import TrainConfig
+from pf_app.idnn.config import IDNNConfig
 from pf_app.idnn.synthetic import derivative_table, landau_b2, sample_b2
 
 pytest.importorskip("tensorflow")
@@ -47,7 +47,7 @@ class StopAt:
 def _cfg(table, out, **training):
     # Adam with a cosine schedule (moments, iteration count and lr all matter), patience on,
     # a short L-BFGS polish; checkpoints every 2 epochs, so a stop after epoch index 2 loses epoch 3's work
-    return build(TrainConfig, {
+    return build(IDNNConfig, {
         "data": {"path": str(table)}, "model": {"hidden": [6, 6]},
         "training": {"epochs": 6, "batch_size": 64, "threads": 1, "lbfgs_iterations": 12, "patience": 50,
                      "checkpoint_every": 2, **training},

@@ -19,7 +19,7 @@ import pytest
 from pf_app import mu_table
 from pf_app.config import ConfigError, build
 from pf_app.idnn import weights as idnn_weights
-from pf_app.idnn.config import TrainConfig
+from pf_app.idnn.config import IDNNConfig
 from pf_app.idnn.synthetic import derivative_table, landau_b2, sample_b2
 
 pytest.importorskip("tensorflow")
@@ -39,7 +39,7 @@ def _cfg(path, tmp_path, **sections):
     data = {"data": {"path": str(path)}, "output": {"directory": str(tmp_path), "name": "t"}}
     for key, value in sections.items():
         data[key] = value
-    return build(TrainConfig, data)
+    return build(IDNNConfig, data)
 
 
 def _max_error_up_to_constant(model, truth, x):
@@ -111,7 +111,7 @@ def test_config_errors_name_the_key(tmp_path):
     with pytest.raises(ConfigError, match=r"training\.optimizer"):
         _cfg(path, tmp_path, training={"optimizer": "lbfgs"})
     with pytest.raises(ConfigError, match=r"data\.weight_by_standard_errors.*se_mu_c"):
-        train(build(TrainConfig, {"data": {"path": str(path), "weight_by_standard_errors": True},
+        train(build(IDNNConfig, {"data": {"path": str(path), "weight_by_standard_errors": True},
                                   "training": {"threads": 1}}), write=False)
     two = derivative_table(landau_b2, sample_b2(20, 1))
     two.columns["kT"][:10] = 2.0
@@ -149,7 +149,7 @@ def test_example_inputs_are_valid(name):
 
     from pf_app.config import load
 
-    cfg = load(TrainConfig, Path(__file__).resolve().parents[2] / "inputs" / name)
+    cfg = load(IDNNConfig, Path(__file__).resolve().parents[2] / "inputs" / name)
     assert cfg.model.activation == "softplus"
 
 
