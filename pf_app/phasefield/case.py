@@ -174,8 +174,8 @@ class SolverConfig:
     atol: float = bounded(1.0e-12, gt=0)
     max_it: int = bounded(25, ge=1)
     linear: Literal["auto", "lu", "iterative"] = "auto"
-    auto_dofs: int = bounded(250_000, ge=0, doc="unknowns from which auto picks the iterative solver in 2D")
-    auto_dofs_3d: int = bounded(60_000, ge=0, doc="unknowns from which auto picks the iterative solver in 3D")
+    auto_dofs: int = bounded(100_000, ge=0, doc="unknowns from which auto picks the iterative solver in 2D")
+    auto_dofs_3d: int = bounded(10_000, ge=0, doc="unknowns from which auto picks the iterative solver in 3D")
     linear_rtol: float = bounded(1.0e-6, gt=0, lt=1, doc="relative residual of each GMRES solve (Newton still converges to rtol: each iteration gains ~6 digits, as a direct solve does in its first iterations)")
     linear_max_it: int = bounded(300, ge=1)
     reuse_factorization: int = bounded(10, ge=0, doc="Newton iterations between LU factorizations (or, iterative, rebuilds of the block preconditioner) "
