@@ -40,15 +40,18 @@ Krylov method runs on the true Jacobian: Newton stays exact.  What the precondit
 (the mobility derivatives, g's concave part, the coupling of c to eta through G_ceta) is what the
 outer GMRES iterations pay for; their count does not grow with the mesh (benchmarks/pf_solver_scaling.py).
 
-All blocks are read from two assembled matrices in the (periodic-reduced) mixed space: the Jacobian
-itself (M = J_mu,mu, K_Mc = J_c,mu, B = -J_mu,c, A_eta,c = J_eta,c) and one block-diagonal
-preconditioner form whose c slot holds M + alpha B+, mu slot M + beta K_Mc and eta slots P_eta.
+The coupling blocks are read from the assembled (periodic-reduced) Jacobian itself (M = J_mu,mu,
+K_Mc = J_c,mu, B = -J_mu,c, A_eta,c = J_eta,c); the SPD operators M + alpha B+, M + beta K_Mc and P_eta
+are assembled as forms on the scalar space of one field (a ninth of the entries of a mixed-space
+matrix) and reduced with that space's own periodic map, whose numbering is the mixed one's node
+numbering.
 """
 
 from __future__ import annotations
 
 import math
 
+import basix.ufl
 import numpy as np
 import ufl
 from mpi4py import MPI
@@ -57,30 +60,35 @@ from petsc4py import PETSc
 import dolfinx.fem.petsc as fem_petsc
 from dolfinx import fem
 
+from pf_app.phasefield.periodic import PeriodicMap
+
 #: Defaults of each inner solve: one GAMG V-cycle (options prefix ``<solver prefix>block_<slot>_``).
 INNER_OPTIONS = {"ksp_type": "preonly", "pc_type": "gamg", "pc_gamg_reuse_interpolation": True,
                  "mg_levels_ksp_type": "chebyshev", "mg_levels_pc_type": "jacobi"}
 
 
-def preconditioner_form(model, alpha: fem.Constant, beta: fem.Constant):
-    """The block-diagonal form of the SPD operators that the preconditioner inverts (see module doc)."""
+def preconditioner_forms(model, V0: fem.FunctionSpace, alpha: fem.Constant, beta: fem.Constant) -> list:
+    """The SPD operators that the preconditioner inverts (module doc), as bilinear forms on the scalar
+    space V0 of one field: M + alpha B+, M + beta K_Mc, then P_eta_i (coefficients from the state)."""
     p = model.parts
-    du, v = ufl.TrialFunction(model.V), ufl.TestFunction(model.V)
+    w, q = ufl.TrialFunction(V0), ufl.TestFunction(V0)
     dx, dx_g = p.dx, p.dx_g
 
-    def grad_grad(i, coefficient):
-        return coefficient * ufl.inner(ufl.grad(du[i]), ufl.grad(v[i])) * dx
+    def mass(coefficient=1.0, measure=dx):
+        return coefficient * w * q * measure
+
+    def stiffness(coefficient):
+        return coefficient * ufl.inner(ufl.grad(w), ufl.grad(q)) * dx
 
     def positive(expr):
         return ufl.max_value(expr, 0.0)
 
-    form = (du[0] * v[0] * dx + alpha * grad_grad(0, p.kappa_c) + alpha * positive(p.hessian_diagonal[0]) * du[0] * v[0] * dx_g
-            + du[1] * v[1] * dx + beta * grad_grad(1, p.mobility_c))
+    forms = [mass() + alpha * stiffness(p.kappa_c) + mass(alpha * positive(p.hessian_diagonal[0]), dx_g),
+             mass() + beta * stiffness(p.mobility_c)]
     for i, (L, keta) in enumerate(zip(p.mobility_eta, p.kappa_eta)):
-        k = 2 + i
-        form += (model.bdf[0] / model.dt * du[k] * v[k] * dx + grad_grad(k, L * keta)
-                 + positive(L * p.hessian_diagonal[1 + i]) * du[k] * v[k] * dx_g)
-    return form
+        forms.append(mass(model.bdf[0] / model.dt) + stiffness(L * keta)
+                     + mass(positive(L * p.hessian_diagonal[1 + i]), dx_g))
+    return forms
 
 
 def lumped_mass(M: PETSc.Mat) -> PETSc.Vec:
@@ -102,8 +110,8 @@ def field_index_sets(vec: PETSc.Vec, bs: int) -> list[PETSc.IS]:
 class BlockPreconditioner:
     """A petsc4py Python PC (``setUp``/``apply``) implementing the module's block factorisation.
 
-    ``update(J, P)`` is called after each Jacobian assembly with the Newton matrix and the assembled
-    preconditioner form (both in the same, possibly periodic-reduced, layout)."""
+    ``update(J, spd, tau)`` is called when the preconditioner is rebuilt, with the Newton matrix and
+    the assembled SPD block operators (in the same, possibly periodic-reduced, layout)."""
 
     def __init__(self, n_fields: int, template: PETSc.Vec, prefix: str, comm):
         self.n_fields = n_fields
@@ -119,14 +127,14 @@ class BlockPreconditioner:
         self.sub = None  # submatrices, created at the first update and refilled afterwards
         self.tau = 1.0
 
-    def update(self, J: PETSc.Mat, P: PETSc.Mat, tau: float) -> None:
-        """Extract the blocks of J and of the preconditioner matrix P; set up the AMG solvers."""
+    def update(self, J: PETSc.Mat, spd: list[PETSc.Mat], tau: float) -> None:
+        """Extract the blocks of J; set up the AMG solvers of the SPD operators ``spd`` (in the field
+        layout of J's blocks: M + alpha B+, M + beta K_Mc, P_eta_i)."""
         iss, first = self.index_sets, self.sub is None
         n_eta = self.n_fields - 2
         c, mu = iss[0], iss[1]
-        wanted = {"M": (J, mu, mu), "K_Mc": (J, c, mu), "B": (J, mu, c), "S_alpha": (P, c, c), "S_beta": (P, mu, mu)}
+        wanted = {"M": (J, mu, mu), "K_Mc": (J, c, mu), "B": (J, mu, c)}
         for i in range(n_eta):
-            wanted[f"P_eta{i}"] = (P, iss[2 + i], iss[2 + i])
             wanted[f"A_eta{i}_c"] = (J, iss[2 + i], c)
             for j in range(i):
                 wanted[f"A_eta{i}_eta{j}"] = (J, iss[2 + i], iss[2 + j])
@@ -142,8 +150,8 @@ class BlockPreconditioner:
                 if name != "M":  # J_mu,mu = M does not change
                     A.createSubMatrix(r, col, submat=self.sub[name])
         self.tau = tau
-        for ksp, name in zip(self.ksp, ["S_alpha", "S_beta", *(f"P_eta{i}" for i in range(n_eta))]):
-            ksp.setOperators(self.sub[name])
+        for ksp, A in zip(self.ksp, spd):
+            ksp.setOperators(A)
             if first:
                 ksp.setFromOptions()
             ksp.setUp()
@@ -202,11 +210,14 @@ class BlockLinearSolver:
         self.model, self.periodic = model, periodic
         mesh = model.mesh
         self.alpha, self.beta = fem.Constant(mesh, 1.0), fem.Constant(mesh, 1.0)
-        self.form = fem.form(preconditioner_form(model, self.alpha, self.beta))
+        V0 = scalar_space(model.V)
+        self.forms = [fem.form(a) for a in preconditioner_forms(model, V0, self.alpha, self.beta)]
         p = model.parts
         self.mean_forms = [fem.form(p.mobility_c * p.dx), fem.form(ufl.max_value(p.hessian_diagonal[0], 0.0) * p.dx_g)]
-        self.P_full = fem_petsc.create_matrix(self.form)
-        self.P = None
+        self.full = [fem_petsc.create_matrix(a) for a in self.forms]
+        # the reduced numbering of the scalar space is the mixed one's node numbering (same nodes, same rule)
+        self.scalar_periodic = None if periodic is None else PeriodicMap(V0, periodic.axes)
+        self.reduced = None
         self.context = BlockPreconditioner(model.n_fields, template, prefix, mesh.comm)
         self.rebuild_every, self.since_rebuild, self.tau_built = rebuild_every, 0, None
 
@@ -233,16 +244,28 @@ class BlockLinearSolver:
         self.since_rebuild, self.tau_built = 0, tau
         a, b = factor_weights(tau, m.cfg.gradient.kappa_c, *self.means())
         self.alpha.value, self.beta.value = a, b
-        self.P_full.zeroEntries()
-        fem_petsc.assemble_matrix(self.P_full, self.form)
-        self.P_full.assemble()
-        if self.periodic is None:
-            self.P = self.P_full
-        elif self.P is None:
-            self.P = self.P_full.PtAP(self.periodic.P)
+        for A, a in zip(self.full, self.forms):
+            A.zeroEntries()
+            fem_petsc.assemble_matrix(A, a)
+            A.assemble()
+        if self.scalar_periodic is None:
+            self.reduced = self.full
+        elif self.reduced is None:
+            self.reduced = [A.PtAP(self.scalar_periodic.P) for A in self.full]
         else:
-            self.P_full.PtAP(self.periodic.P, result=self.P)
-        self.context.update(J, self.P, tau)
+            for A, R in zip(self.full, self.reduced):
+                A.PtAP(self.scalar_periodic.P, result=R)
+        self.context.update(J, self.reduced, tau)
+
+
+def scalar_space(V: fem.FunctionSpace) -> fem.FunctionSpace:
+    """The scalar Lagrange space of one field of the blocked space V, checked to number its nodes as V."""
+    element = basix.ufl.element("Lagrange", V.mesh.basix_cell(), V.ufl_element().embedded_superdegree)
+    V0 = fem.functionspace(V.mesh, element)
+    if not (np.array_equal(V.dofmap.list, V0.dofmap.list)
+            and V.dofmap.index_map.size_local == V0.dofmap.index_map.size_local):
+        raise RuntimeError("the scalar and the blocked space number their nodes differently")
+    return V0
 
 
 def factor_weights(tau: float, kappa_c: float, mobility: float, curvature: float) -> tuple[float, float]:

@@ -76,7 +76,7 @@ class PeriodicMap:
             node_map[copies] = all_ids[idx]
         assert np.all(node_map >= 0)
 
-        self.bs, self.n_owned, self.comm = bs, n_owned, comm
+        self.bs, self.n_owned, self.comm, self.axes = bs, n_owned, comm, tuple(axes)
         self.P = self._matrix(imap, bs, node_map[:n_owned], n_red_owned, n_red_global)
         ones = self.P.createVecLeft()
         ones.set(1.0)
