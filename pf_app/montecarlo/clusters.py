@@ -14,12 +14,11 @@ orbit has ``multiplicity x (primitive cells)`` clusters, each counted once (the 
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import spglib
+from pf_app.spglib_call import spglib_call
 
 from pf_app.montecarlo.lattice import Lattice, Supercell
 
@@ -60,11 +59,7 @@ class SymmetryOperations:
     def __init__(self, lattice: Lattice, symprec: float = 1e-5):
         types = {s: i for i, s in enumerate(dict.fromkeys(lattice.species))}
         numbers = [types[s] for s in lattice.species]
-        with warnings.catch_warnings():  # spglib 2.x warns about its own error-handling mode; not ours to set
-            warnings.simplefilter("ignore", DeprecationWarning)
-            sym = spglib.get_symmetry((lattice.cell, lattice.positions, numbers), symprec=symprec)
-        if sym is None:
-            raise ValueError(f"spglib found no symmetry operations: {spglib.get_error_message()}")
+        sym = spglib_call("get_symmetry", (lattice.cell, lattice.positions, numbers), symprec=symprec)
         self.rotations = np.asarray(sym["rotations"], np.int64)
         perm, shift = [], []
         pos = lattice.positions

@@ -26,6 +26,8 @@ import itertools
 
 import numpy as np
 
+from pf_app.spglib_call import spglib_call
+
 BOHR_ANGSTROM = 0.529177210903  #: 1 bohr in angstrom (CODATA 2018, as ase.units.Bohr)
 
 _FCC_BASIS = ((0.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.5, 0.0, 0.5), (0.0, 0.5, 0.5))
@@ -141,21 +143,6 @@ def orthogonal_cell(positions: np.ndarray, tol: float = 1e-3) -> np.ndarray:
     return np.diag(lengths)
 
 
-def _spglib_call(name: str, *args, **kw):
-    """``spglib.<name>(...)``; spglib's global error mode is left alone (other modules rely on it:
-    its deprecation warning about that mode is silenced around the call), a None result is an error."""
-    import warnings
-
-    import spglib
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        out = getattr(spglib, name)(*args, **kw)
-    if out is None:
-        raise ValueError(f"spglib.{name} failed: {spglib.get_error_message()}")
-    return out
-
-
 def lattice_from_sites(positions: np.ndarray, cell: np.ndarray | None = None, tol: float = 1e-3) -> Lattice:
     """The lattice of a data file: its sites in the file's order, the cell (default: the orthogonal
     cell they tile, :func:`orthogonal_cell`), named by the space group spglib finds for the empty
@@ -163,7 +150,7 @@ def lattice_from_sites(positions: np.ndarray, cell: np.ndarray | None = None, to
     positions = np.asarray(positions, dtype=float)
     cell = orthogonal_cell(positions, tol) if cell is None else np.asarray(cell, dtype=float)
     frac = positions @ np.linalg.inv(cell)
-    group = _spglib_call("get_spacegroup", (cell, frac, np.ones(len(positions), dtype=int)), symprec=tol)
+    group = spglib_call("get_spacegroup", (cell, frac, np.ones(len(positions), dtype=int)), symprec=tol)
     size = " x ".join(f"{v:.3f}" for v in np.linalg.norm(cell, axis=1))
     return Lattice(f"{group}, {len(positions)} sites, {size} angstrom", positions, cell)
 
@@ -233,7 +220,7 @@ def symmetry_permutations(lattice: Lattice, tol: float = 1e-3) -> np.ndarray:
     configuration, so the targets (energy; per-site quantities permuted alike) agree."""
     inv = np.linalg.inv(lattice.cell)
     frac = lattice.positions @ inv
-    ops = _spglib_call("get_symmetry", (lattice.cell, frac, np.ones(lattice.n_sites, dtype=int)), symprec=tol)
+    ops = spglib_call("get_symmetry", (lattice.cell, frac, np.ones(lattice.n_sites, dtype=int)), symprec=tol)
     perms = set()
     for rot, shift in zip(ops["rotations"], ops["translations"]):
         moved = (frac @ rot.T + shift) @ lattice.cell
