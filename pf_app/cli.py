@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from pf_app import __version__
 from pf_app.config import ConfigError
@@ -60,8 +61,15 @@ def _is_root_rank() -> bool:
     return True
 
 
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """``warnings.formatwarning`` for the command line: ``warning: <message> [<category>]`` on one
+    line, without the source file and line of the library code that raised it."""
+    return f"warning: {message} [{category.__name__}]\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = one_line_warning
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

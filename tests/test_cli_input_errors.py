@@ -128,3 +128,20 @@ def test_bad_mobility_or_initial_formula_is_one_line_naming_the_key(tmp_path, ca
     path = _case(tmp_path, body + "\n")
     _one_error_line(_run_fails(path, capsys), path, key, fragment)
     assert not (tmp_path / "out").exists()
+
+
+def test_warnings_on_the_command_line_are_one_line_naming_the_category():
+    import warnings
+
+    from pf_app.cli import one_line_warning
+    from pf_app.phasefield.initial import NonPeriodicInitialWarning
+
+    text = one_line_warning("initial.c: the formula is not periodic along x", NonPeriodicInitialWarning,
+                            "/some/library/file.py", 63, "warnings.warn(text)")
+    assert text == "warning: initial.c: the formula is not periodic along x [NonPeriodicInitialWarning]\n"
+    saved = warnings.formatwarning
+    try:
+        assert main(["info"]) == 0
+        assert warnings.formatwarning is one_line_warning  # the CLI installs it for every command
+    finally:
+        warnings.formatwarning = saved
