@@ -29,6 +29,10 @@ def run(args) -> int:
     summary = run_surrogate(cfg, output, progress=not args.quiet, config_file=args.config)
     from pf_app.surrogate.report import to_markdown
 
-    print(to_markdown(summary["cv_rmse"]))
+    if "cv_rmse" in summary:
+        print(to_markdown(summary["cv_rmse"]))
+    for method, final in summary["final_models"].items():
+        print(f"final model {method}: test RMSE " + ", ".join(f"{q} {v:.4g}" for q, v in final["rmse_test"].items())
+              + " (meV/cell, e/site, mu_B/site)")
     print(f"report in {output}")
     return 0

@@ -121,7 +121,7 @@ class CVConfig:
     k: int = bounded(5, ge=2)
     workers: int = bounded(2, ge=1)
     executor: Literal["process", "mpi"] = "process"
-    folds: tuple[int, ...] | None = None  # run only these fold indices (default: all k)
+    folds: tuple[int, ...] | None = None  # run only these fold indices (default: all k; []: none)
     validation_fraction: float = bounded(0.1, gt=0, lt=1)
 
 
@@ -147,6 +147,8 @@ class SurrogateConfig:
         for i, m in enumerate(self.methods):
             if not m or any(t not in TASKS for t in m) or len(set(m)) != len(m):
                 fail(f"methods[{i}]", "a combination of the letters E, C, M such as 'EC'", m)
+        if self.cv.folds == () and not self.output.final_models:
+            fail("cv.folds", "at least one fold, or output.final_models: true (otherwise nothing is trained)", [])
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> SurrogateConfig:

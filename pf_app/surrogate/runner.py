@@ -1,7 +1,8 @@
 """``pf_app surrogate``: data -> cross-validation of every method -> final models -> report.
 
 Output folder: ``config.yaml`` (resolved), ``summary.json``, the report files of :mod:`.report`,
-``cv_folds/fold_<f>.npz`` (each finished fold, reused when the same run is started again: resume),
+``cv_folds/fold_<f>.npz`` (each finished fold, reused when the same run is started again: resume;
+``cv.folds: []`` skips cross-validation and its report: final models only),
 ``models/surrogate_<method>.keras`` with ``models/surrogate_<method>.json`` (species, lattice site
 order, standardization mean/std per quantity, pure-element reference energies in eV/atom: add them
 back to a predicted mixing energy to get the total energy in eV per cell).
@@ -78,12 +79,13 @@ def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, con
                              "trials": [{**t, "hidden": [list(h) for h in t["hidden"]]} for t in found["trials"]]}
 
     fold_ids = cfg.cv.folds if cfg.cv.folds is not None else tuple(range(cfg.cv.k))
-    pair_rmse = pair_baseline(problem, [folds[f] for f in fold_ids])
-    store = FoldStore(output / "cv_folds", cv_fingerprint(cfg, data_summary, hidden))
-    cv = run_cross_validation(problem, folds, cfg.methods, cfg.model, cfg.train, cfg.cv.workers,
-                              cfg.cv.executor, fold_ids, hidden, progress, store)
-    summary["cv_wall_seconds"] = cv["wall_seconds"]
-    summary["cv_resumed_folds"] = cv["resumed"]
+    if fold_ids:  # cv.folds: [] trains the final models only (no tables)
+        pair_rmse = pair_baseline(problem, [folds[f] for f in fold_ids])
+        store = FoldStore(output / "cv_folds", cv_fingerprint(cfg, data_summary, hidden))
+        cv = run_cross_validation(problem, folds, cfg.methods, cfg.model, cfg.train, cfg.cv.workers,
+                                  cfg.cv.executor, fold_ids, hidden, progress, store)
+        summary["cv_wall_seconds"] = cv["wall_seconds"]
+        summary["cv_resumed_folds"] = cv["resumed"]
 
     rate, final = {}, {}
     x_test = one_hot(data.numbers[final_split["test"]], problem.species)
@@ -95,11 +97,12 @@ def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, con
         _save_model(output / "models", fitted, problem)
     summary["final_models"] = final
 
-    tables = report.write_tables(output, cv, pair_rmse, rate)
-    report.plot_scatter(output, cv, problem)
-    report.plot_learning_curves(output, cv)
-    summary["cv_rmse"] = tables["cv_rmse"]
-    summary["timing"] = tables["timing"]
+    if fold_ids:
+        tables = report.write_tables(output, cv, pair_rmse, rate)
+        report.plot_scatter(output, cv, problem)
+        report.plot_learning_curves(output, cv)
+        summary["cv_rmse"] = tables["cv_rmse"]
+        summary["timing"] = tables["timing"]
     summary["wall_seconds"] = time.perf_counter() - t_start
     write_json_atomic(output / "summary.json", summary)
     return summary

@@ -121,6 +121,30 @@ def test_cli_end_to_end_with_two_workers(tmp_path):
     assert sorted(model.output) == ["C", "E", "M"]
 
 
+def test_empty_cv_folds_trains_the_final_models_only(tmp_path, monkeypatch):
+    """``cv.folds: []``: no fold is trained (a fold job fails the test), the final models are saved."""
+    import pf_app.surrogate.cv as cv_module
+
+    monkeypatch.setattr(cv_module, "fold_job", lambda *a, **k: pytest.fail("a fold was trained"))
+    cfg = tmp_path / "final.yaml"
+    cfg.write_text("data: {source: labeler, max_per_composition: 20, labeler: {n_configurations: 300}}\n"
+                   "methods: [E, EC]\nmodel: {hidden: [16], task_width: 16}\n"
+                   "train: {epochs: 2, batch_size: 64}\ncv: {folds: [], workers: 1}\n")
+    out = tmp_path / "out"
+    assert main(["surrogate", str(cfg), "--output", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(summary["final_models"]) == ["E", "EC"] and "cv_rmse" not in summary
+    assert (out / "models/surrogate_EC.keras").is_file() and not (out / "cv_rmse.csv").exists()
+
+
+def test_empty_cv_folds_without_final_models_is_refused(tmp_path, capsys):
+    cfg = tmp_path / "nothing.yaml"
+    cfg.write_text("cv: {folds: []}\noutput: {final_models: false}\n")
+    assert main(["surrogate", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cv.folds" in err and "final_models" in err
+
+
 def test_killed_cross_validation_resumes_with_finished_folds_kept(tmp_path, monkeypatch):
     """A run that dies in fold 1 keeps fold 0 on disk; the rerun trains only fold 1, and its table
     equals an uninterrupted run's (same seeds; in-process, 1 thread: TensorFlow is deterministic)."""
