@@ -34,11 +34,17 @@ class IDNNArchitectureConfig:
 
     hidden: tuple[int, ...] = (20, 20)  # units per hidden layer
     activation: Literal["softplus", "tanh", "logistic"] = "softplus"
-    features: tuple[str, ...] | None = None  # invariants h(x), e.g. ["c", "eta^2"]; default: (c, eta^2) for B2
+    # invariants h(x): polynomials, e.g. ["c", "eta^2"], or the name of a set (pf_app.idnn.invariants:
+    # "b2", "cubic"); default: (c, eta^2) for B2, else the order parameters
+    features: tuple[str, ...] | str | None = None
 
     def check(self, fail):
+        from pf_app.idnn.invariants import INVARIANT_SETS
+
         if not self.hidden or any(n < 1 for n in self.hidden):
             fail("hidden", "a non-empty list of positive layer widths", list(self.hidden))
+        if isinstance(self.features, str) and self.features not in INVARIANT_SETS:
+            fail("features", f"a list of polynomials or an invariant set ({', '.join(INVARIANT_SETS)})", self.features)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ tree expanded into the ``features`` representation of :mod:`pf_app.idnn.weights`
 list of terms ``(coef, powers)`` with one integer power per order parameter.  A polynomial is built
 from numbers, order-parameter names, ``+ - *``, division by a number and non-negative integer
 powers (``^`` or ``**``); constant terms are dropped (the network's inputs are standardized).
+
+A config may also name a set of invariants instead of listing them (``features: cubic``); the set is
+written as polynomial text in the order parameters' own names and parsed like a list (see
+:data:`INVARIANT_SETS`).
 """
 
 from __future__ import annotations
@@ -15,11 +19,49 @@ Terms = list[tuple[float, tuple[int, ...]]]
 _Polynomial = dict[tuple[int, ...], float]  # powers -> coefficient, in order of first appearance
 
 
+def _b2(c: str, eta: str) -> tuple[str, ...]:
+    return (c, f"{eta}^2")
+
+
+def _cubic(x: str, e1: str, e2: str, e3: str) -> tuple[str, ...]:
+    return (x, f"{e1}*{e2}*{e3}", f"{e1}^2 + {e2}^2 + {e3}^2", f"{e1}^2*{e2}^2 + {e1}^2*{e3}^2 + {e2}^2*{e3}^2")
+
+
+# name -> (what it is, the polynomials as a function of the order-parameter names, in order)
+INVARIANT_SETS = {
+    "b2": ("(c, eta^2) of two order parameters (composition, B2 order): g even in eta", _b2),
+    "cubic": ("(eta0, eta1 eta2 eta3, sum eta_i^2, sum_(i<j) eta_i^2 eta_j^2) of four order parameters "
+              "(composition, then the three FCC 4-sublattice order parameters): g invariant under the 24 "
+              "permutations and sign changes of pairs of (eta1, eta2, eta3), the sublattice permutations that "
+              "map the L1_2 (and L1_0) variants onto each other; these generate every polynomial invariant "
+              "of that group (degrees 2, 3, 4)", _cubic),
+}
+
+
 def default_invariants(order_parameters: tuple[str, ...]) -> tuple[str, ...]:
     """(c, eta^2) for the B2 order parameters (c, eta); otherwise the order parameters themselves."""
     if tuple(order_parameters) == ("c", "eta"):
-        return ("c", "eta^2")
+        return _b2("c", "eta")
     return tuple(order_parameters)
+
+
+def invariant_texts(features: tuple[str, ...] | str | None, order_parameters: tuple[str, ...]) -> tuple[str, ...]:
+    """The polynomials a config's ``features`` stands for: a list as given, the name of an invariant set
+    written in the order parameters' names, or (None) :func:`default_invariants`.  Raises
+    ``ValueError`` naming what was expected."""
+    names = tuple(order_parameters)
+    if features is None:
+        return default_invariants(names)
+    if not isinstance(features, str):
+        return tuple(features)
+    if features not in INVARIANT_SETS:
+        raise ValueError(f"unknown invariant set {features!r} (known: {', '.join(INVARIANT_SETS)})")
+    what, polynomials = INVARIANT_SETS[features]
+    arity = polynomials.__code__.co_argcount
+    if len(names) != arity:
+        raise ValueError(f"invariant set {features!r} needs {arity} order parameters, the data have "
+                         f"{len(names)} ({', '.join(names)})")
+    return polynomials(*names)
 
 
 def parse_invariant(text: str, names: tuple[str, ...]) -> Terms:

@@ -19,7 +19,7 @@ from pf_app import __version__
 from pf_app.config import ConfigError, to_dict
 from pf_app.idnn.config import IDNNConfig
 from pf_app.idnn.data import FitData, load_fit_data
-from pf_app.idnn.invariants import default_invariants, format_invariant, parse_invariant
+from pf_app.idnn.invariants import format_invariant, invariant_texts, parse_invariant
 from pf_app.idnn.weights import IDNNWeights
 from pf_app.atomic_files import write_text_atomic
 
@@ -46,7 +46,11 @@ def configure_tensorflow(threads: int | None, seed: int) -> None:
 
 
 def invariant_terms(cfg: IDNNConfig, order_parameters: tuple[str, ...]):
-    texts = cfg.model.features or default_invariants(order_parameters)
+    try:
+        texts = invariant_texts(cfg.model.features, order_parameters)
+    except ValueError as exc:
+        raise ConfigError(None, "model.features", f"invariants of the order parameters {', '.join(order_parameters)} "
+                          f"({exc})", cfg.model.features) from None
     terms = []
     for j, text in enumerate(texts):
         try:
