@@ -51,9 +51,12 @@ class MetropolisConfig:
 @dataclasses.dataclass(frozen=True)
 class WangLandauConfig:
     """Wang-Landau g(E) per composition on ``bins`` bins between the lowest and highest energies
-    found by a quench (padded by ``margin`` of the span), then E, C_v and Q on ``temperatures_K``."""
+    found by a quench (padded by ``margin`` of the span), then E, C_v and Q on ``temperatures_K``;
+    ``repeats`` independent runs (own walkers and random streams, same bins) give the C_v peak
+    temperature as a mean with its standard error."""
 
     enabled: bool = True
+    repeats: int = bounded(1, ge=1)
     bins: int = bounded(48, ge=2)
     walkers: int = bounded(64, ge=1)
     ln_f_final: float = bounded(1e-5, gt=0, lt=1)

@@ -5,8 +5,10 @@ Output folder (written atomically, after the energy model loaded): ``config.yaml
 ``metropolis.csv`` (per composition and temperature: mean energy, heat capacity from the energy
 fluctuations and order parameter, each the mean over independent walkers with its standard error,
 acceptance), ``dos_<n_B>.csv`` (Wang-Landau bins: energy, ln g, microcanonical order parameter),
-``thermodynamics_<n_B>.csv`` (E, C_v, Q vs T from g(E)), ``heat_capacity.png``, ``summary.json``
-(the C_v peak temperature per composition from both methods).  Units: eV per cell, k_B per cell.
+``thermodynamics_<n_B>.csv`` (E, C_v, Q vs T from g(E): the mean over ``wang_landau.repeats``
+independent runs with its standard error), ``heat_capacity.png``, ``summary.json`` (the C_v peak
+temperature per composition from both methods; Wang-Landau: each run's peak, their mean and standard
+error).  Units: eV per cell, k_B per cell.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ def build_energy(cfg: SurrogateMCConfig, config_file=None):
     return PairEnergy(model)
 
 
+def standard_error(values, axis: int = 0):
+    """Standard error of the mean of independent ``values`` along ``axis`` (nan for a single value)."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[axis]
+    if n < 2:
+        return np.full(values.shape[:axis] + values.shape[axis + 1:], np.nan)[()]
+    return values.std(axis=axis, ddof=1) / np.sqrt(n)
+
+
 def metropolis_rows(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOrder, rng, progress) -> list[dict]:
     """All temperatures of one composition as replicas of one batch of walkers."""
     m = cfg.metropolis
@@ -68,11 +79,10 @@ def metropolis_rows(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOr
         w = np.flatnonzero(temps == t)
         kt = K_B_EV_PER_K * t
         cv = e[:, w].var(axis=0) / kt ** 2  # per walker, k_B per cell
-        n = len(w)
-        rows.append({"n_B": n_b, "T_K": t, "kT_eV": kt, "walkers": n,
-                     "energy_eV": e[:, w].mean(), "energy_se_eV": e[:, w].mean(axis=0).std(ddof=1) / np.sqrt(n),
-                     "heat_capacity_kB": cv.mean(), "heat_capacity_se_kB": cv.std(ddof=1) / np.sqrt(n),
-                     "order_parameter": q[:, w].mean(), "order_parameter_se": q[:, w].mean(axis=0).std(ddof=1) / np.sqrt(n),
+        rows.append({"n_B": n_b, "T_K": t, "kT_eV": kt, "walkers": len(w),
+                     "energy_eV": e[:, w].mean(), "energy_se_eV": standard_error(e[:, w].mean(axis=0)),
+                     "heat_capacity_kB": cv.mean(), "heat_capacity_se_kB": standard_error(cv),
+                     "order_parameter": q[:, w].mean(), "order_parameter_se": standard_error(q[:, w].mean(axis=0)),
                      "acceptance": run.acceptance[w].mean()})
     progress()
     return rows
@@ -95,8 +105,42 @@ def energy_range(energy, n_b: int, cfg: SurrogateMCConfig, rng) -> tuple[float, 
     return lo - pad, hi + pad
 
 
+def wang_landau_runs(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOrder, rng, progress,
+                     tick) -> tuple[tuple[float, float], list]:
+    """The energy range [eV] (one quench for all runs, so their bins coincide) and the densities of
+    states of ``wang_landau.repeats`` independent runs (each with its own walkers and random streams)."""
+    wl = cfg.wang_landau
+    lo, hi = energy_range(energy, n_b, cfg, rng)
+    runs = []
+    for r in range(wl.repeats):
+        state = WalkerState.start(random_occupations(wl.walkers, energy.lattice.n_sites, n_b, rng), energy)
+        # the 1/t stage ends at step n_bins / (walkers ln f_final) whatever stage 1 did: a true total
+        bar = Progress(f"Wang-Landau {n_b} B, run {r + 1}/{wl.repeats}",
+                       int(np.ceil(wl.bins / (wl.walkers * wl.ln_f_final))), unit="step", every_s=30,
+                       enabled=progress)
+        runs.append(wang_landau(energy, state, lo, hi, wl.bins, int(rng.integers(2 ** 63)), wl.ln_f_final,
+                                wl.flatness, wl.check_every, observable=order,
+                                progress=lambda ln_f, step: bar.update(step, ln_f=ln_f)))
+        bar.close()
+        tick()
+    return (lo, hi), runs
+
+
+def thermodynamics_rows(runs: list, temps_K: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """E, C_v and Q vs T: the mean over the runs with the standard error; and each run's C_v peak [K]."""
+    per_run = [dos.thermodynamics(K_B_EV_PER_K * temps_K) for dos in runs]
+    stacked = {k: np.array([th[k] for th in per_run]) for k in ("energy_eV", "heat_capacity_kB", "order_parameter")}
+    mean = {k: v.mean(axis=0) for k, v in stacked.items()}
+    se = {k: standard_error(v) for k, v in stacked.items()}
+    rows = [{"T_K": t, "energy_eV": mean["energy_eV"][i], "energy_se_eV": se["energy_eV"][i],
+             "heat_capacity_kB": mean["heat_capacity_kB"][i], "heat_capacity_se_kB": se["heat_capacity_kB"][i],
+             "order_parameter": mean["order_parameter"][i], "order_parameter_se": se["order_parameter"][i]}
+            for i, t in enumerate(temps_K)]
+    return rows, temps_K[np.argmax(stacked["heat_capacity_kB"], axis=1)]
+
+
 def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True, config_file=None) -> dict:
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     energy = build_energy(cfg, config_file)
     n_sites = energy.lattice.n_sites
     for i, n_b in enumerate(cfg.compositions):
@@ -108,7 +152,7 @@ def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True
     rng = np.random.default_rng(cfg.seed)
     summary = {"lattice": energy.lattice.name, "species": list(energy.species), "energy": cfg.energy.kind,
                "compositions": {}}
-    jobs = len(cfg.compositions) * (cfg.metropolis.enabled + cfg.wang_landau.enabled)
+    jobs = len(cfg.compositions) * (cfg.metropolis.enabled + cfg.wang_landau.enabled * cfg.wang_landau.repeats)
     bar = Progress("surrogate mc", jobs, unit="run", every_s=0, enabled=progress, initial=0)
     done = [0]
 
@@ -123,36 +167,28 @@ def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True
             rows = metropolis_rows(energy, n_b, cfg, order, rng, tick)
             mc_rows += rows
             peak = max(rows, key=lambda r: r["heat_capacity_kB"])
-            entry["metropolis_cv_peak_T_K"] = peak["T_K"]
+            entry.update(metropolis_cv_peak_T_K=peak["T_K"], metropolis_cv_peak_kB=peak["heat_capacity_kB"],
+                         metropolis_cv_peak_se_kB=peak["heat_capacity_se_kB"])
         if cfg.wang_landau.enabled:
-            wl = cfg.wang_landau
-            lo, hi = energy_range(energy, n_b, cfg, rng)
-            state = WalkerState.start(random_occupations(wl.walkers, n_sites, n_b, rng), energy)
-            # the 1/t stage ends at step n_bins / (walkers ln f_final) whatever stage 1 did: a true total
-            wl_bar = Progress(f"Wang-Landau {n_b} B", int(np.ceil(wl.bins / (wl.walkers * wl.ln_f_final))),
-                              unit="step", every_s=30, enabled=progress)
-            dos = wang_landau(energy, state, lo, hi, wl.bins, int(rng.integers(2 ** 63)), wl.ln_f_final,
-                              wl.flatness, wl.check_every, observable=order,
-                              progress=lambda ln_f, step: wl_bar.update(step, ln_f=ln_f))
-            wl_bar.close()
-            t_first, t_last, count = wl.temperatures_K
-            temps = np.linspace(t_first, t_last, int(count))
-            th = dos.thermodynamics(K_B_EV_PER_K * temps)
-            thermo[n_b] = (temps, th)
+            (lo, hi), runs = wang_landau_runs(energy, n_b, cfg, order, rng, progress, tick)
+            t_first, t_last, count = cfg.wang_landau.temperatures_K
+            rows, peaks = thermodynamics_rows(runs, np.linspace(t_first, t_last, int(count)))
+            thermo[n_b] = rows
             write_text_atomic(output / f"dos_{n_b}.csv", to_csv([
-                {"energy_eV": c, "ln_g": g, "order_parameter": q}
-                for c, g, q in zip(dos.centres, dos.ln_g, dos.observable_mean)]))
-            write_text_atomic(output / f"thermodynamics_{n_b}.csv", to_csv([
-                {"T_K": t, "energy_eV": e, "heat_capacity_kB": c, "order_parameter": q}
-                for t, e, c, q in zip(temps, th["energy_eV"], th["heat_capacity_kB"], th["order_parameter"])]))
-            entry.update(wang_landau_cv_peak_T_K=float(temps[np.argmax(th["heat_capacity_kB"])]),
-                         wang_landau_steps_per_walker=dos.steps, energy_range_eV=[lo, hi])
-            tick()
+                {"run": r, "energy_eV": c, "ln_g": g, "order_parameter": q}
+                for r, dos in enumerate(runs) for c, g, q in zip(dos.centres, dos.ln_g, dos.observable_mean)]))
+            write_text_atomic(output / f"thermodynamics_{n_b}.csv", to_csv(rows))
+            se = float(standard_error(peaks))
+            entry.update(wang_landau_cv_peak_T_K=float(peaks.mean()),
+                         wang_landau_cv_peak_T_se_K=se if np.isfinite(se) else None,  # None: a single run
+                         wang_landau_cv_peak_T_K_runs=peaks.tolist(),
+                         wang_landau_steps_per_walker=[dos.steps for dos in runs], energy_range_eV=[lo, hi])
     bar.close()
     if mc_rows:
         write_text_atomic(output / "metropolis.csv", to_csv(mc_rows))
     _plot(output / "heat_capacity.png", mc_rows, thermo)
     summary["wall_seconds"] = time.perf_counter() - t_start
+    summary["cpu_seconds"] = time.process_time() - cpu_start
     write_json_atomic(output / "summary.json", summary)
     return summary
 
@@ -161,8 +197,10 @@ def _plot(path, mc_rows, thermo) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for i, (n_b, (temps, th)) in enumerate(thermo.items()):
-        ax.plot(temps, th["heat_capacity_kB"], f"C{i}-", lw=1, label=f"Wang-Landau, {n_b} B")
+    for i, (n_b, rows) in enumerate(thermo.items()):
+        t, cv, se = (np.array([r[k] for r in rows]) for k in ("T_K", "heat_capacity_kB", "heat_capacity_se_kB"))
+        ax.plot(t, cv, f"C{i}-", lw=1, label=f"Wang-Landau, {n_b} B")
+        ax.fill_between(t, cv - se, cv + se, color=f"C{i}", alpha=0.3, lw=0)  # nan (one run): no band
     for i, n_b in enumerate(sorted({r["n_B"] for r in mc_rows})):
         rows = [r for r in mc_rows if r["n_B"] == n_b]
         ax.errorbar([r["T_K"] for r in rows], [r["heat_capacity_kB"] for r in rows],

@@ -74,3 +74,26 @@ def test_network_trained_by_surrogate_drives_mc(tmp_path):
     rows = _rows(out / "metropolis.csv")
     assert len(rows) == 2 and all(np.isfinite(float(r["heat_capacity_kB"])) for r in rows)
     assert json.loads((out / "summary.json").read_text())["energy"] == "network"
+
+
+def test_independent_wang_landau_runs_give_the_peak_with_its_standard_error(tmp_path):
+    """``wang_landau.repeats: 3``: three runs with their own random streams on the same bins; the
+    summary's peak is the mean of the runs' peaks and its error their standard error."""
+    cfg = tmp_path / "mc.yaml"
+    out = tmp_path / "out"
+    cfg.write_text(f"kind: surrogate_mc\nenergy: {{kind: pair, n_shells: 3}}\ndata: {LABELER_DATA}\n{SMALL_RUN}"
+                   f"output: {{directory: {out}}}\n")
+    assert main(["mc", str(cfg), "--quiet", "--set", "metropolis.enabled=false", "--set", "wang_landau.repeats=3"]) == 0
+    entry = json.loads((out / "summary.json").read_text())["compositions"]["16"]
+    peaks = np.array(entry["wang_landau_cv_peak_T_K_runs"])
+    assert len(peaks) == 3 and len(entry["wang_landau_steps_per_walker"]) == 3
+    assert entry["wang_landau_cv_peak_T_K"] == pytest.approx(peaks.mean())
+    assert entry["wang_landau_cv_peak_T_se_K"] == pytest.approx(peaks.std(ddof=1) / np.sqrt(3))
+    dos = _rows(out / "dos_16.csv")
+    runs = [[float(r["ln_g"]) for r in dos if r["run"] == str(i)] for i in range(3)]
+    assert all(len(r) == 12 for r in runs)
+    assert [r["energy_eV"] for r in dos[:12]] == [r["energy_eV"] for r in dos[12:24]]  # the same bins
+    assert runs[0] != runs[1] != runs[2]  # independent streams, not one run written three times
+    thermo = _rows(out / "thermodynamics_16.csv")
+    assert all(float(r["heat_capacity_se_kB"]) >= 0 for r in thermo)
+    assert any(float(r["heat_capacity_se_kB"]) > 0 for r in thermo)
