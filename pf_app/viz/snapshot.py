@@ -19,6 +19,7 @@ import numpy as np
 from pf_app.atomic_files import atomic_path
 
 _LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "HYDRA_", "MPIR_", "OMPI_", "MPICH_")
+VERTICAL_BAR = {"vertical": True, "position_x": 0.86, "position_y": 0.2, "width": 0.06, "height": 0.6, "fmt": "%.3g"}
 
 
 def render_in_subprocess(parts, name: str, path: Path, t: float) -> bool:
@@ -52,20 +53,23 @@ def render(data: Path, path: Path, name: str, t: float) -> None:
     grid = pyvista.UnstructuredGrid(d["cells"], d["types"], d["points"])
     grid.point_data[name] = d["values"]
     cmap = "RdBu_r" if name != "c" else "viridis"
-    bar = {"title": f"{name}  (t = {t:.4g})"}
+    # A vertical bar at the right (a horizontal bar's title overlaps its middle label); the time goes in
+    # a corner caption.
+    bar = {"title": name, **VERTICAL_BAR}
     if np.ptp(grid.points[:, 2]) == 0:  # 2D: the field on the plane
         plotter = pyvista.Plotter(off_screen=True, window_size=(800, 700))
         plotter.add_mesh(grid, scalars=name, cmap=cmap, show_scalar_bar=True, scalar_bar_args=bar)
+        plotter.add_text(f"{name}, t = {t:.4g}", position="upper_left", font_size=11)
         plotter.view_xy()
     else:
-        plotter = _volume_views(grid, name, cmap, bar)
+        plotter = _volume_views(grid, name, t, cmap, bar)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         plotter.screenshot(str(tmp))
     plotter.close()
 
 
-def _volume_views(grid, name: str, cmap: str, bar: dict):
+def _volume_views(grid, name: str, t: float, cmap: str, bar: dict):
     """3D: three orthogonal slices through the box centre (left) and, for an order parameter, the
     iso-surface field = 0 (right: the antiphase boundaries, coloured by height) inside the box outline."""
     import pyvista
@@ -74,6 +78,7 @@ def _volume_views(grid, name: str, cmap: str, bar: dict):
     clim = [float(np.min(grid.point_data[name])), float(np.max(grid.point_data[name]))]
     plotter.add_mesh(grid.slice_orthogonal(), scalars=name, cmap=cmap, clim=clim, lighting=False, scalar_bar_args=bar)
     plotter.add_mesh(grid.outline(), color="black")
+    plotter.add_text(f"{name}, t = {t:.4g}: slices through the centre", position="upper_left", font_size=11)
     plotter.view_isometric()
     plotter.subplot(0, 1)
     plotter.add_mesh(grid.outline(), color="black")
@@ -82,7 +87,8 @@ def _volume_views(grid, name: str, cmap: str, bar: dict):
         if surface.n_points:
             surface.point_data["height"] = surface.points[:, 2]
             plotter.add_mesh(surface, scalars="height", cmap="cividis", smooth_shading=True,
-                             scalar_bar_args={"title": f"{name} = 0 (antiphase boundaries): z"})
+                             scalar_bar_args={"title": "height z", **VERTICAL_BAR})
+            plotter.add_text(f"{name} = 0: antiphase boundaries", position="upper_left", font_size=11)
     else:
         plotter.add_text(f"{name}: no zero iso-surface", font_size=10)
     plotter.view_isometric()
