@@ -64,6 +64,8 @@ class WangLandauConfig:
     check_every: int = bounded(500, ge=1)
     margin: float = bounded(0.02, ge=0)
     quench_steps: int = bounded(3000, ge=1)
+    # steps per walker (both stages); a run stopped here keeps the ln f it reached (summary.json)
+    max_steps: int = bounded(10 ** 8, ge=1)
     temperatures_K: tuple[float, float, int] = (100.0, 4000.0, 200)  # first, last, count
 
 

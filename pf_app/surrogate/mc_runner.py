@@ -88,10 +88,12 @@ def metropolis_rows(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOr
     return rows
 
 
-def energy_range(energy, n_b: int, cfg: SurrogateMCConfig, rng) -> tuple[float, float]:
-    """Lowest and highest energies [eV] found by quenches of E and of -E from random starts."""
+def quench_ends(energy, n_b: int, cfg: SurrogateMCConfig, rng) -> tuple[float, float, np.ndarray]:
+    """The lowest and highest energies [eV] found by quenches of E and of -E from random starts
+    (padded by ``margin`` of the span), and the quenches' final configurations, alternately low and
+    high, as the Wang-Landau walkers' starts (W, M): stage 1 then sees both ends of the range at once."""
     wl = cfg.wang_landau
-    ends = []
+    ends, states = [], []
     for sign in (1.0, -1.0):
         signed = (lambda occ: sign * energy(occ))
         state = WalkerState.start(random_occupations(wl.walkers, energy.lattice.n_sites, n_b, rng), signed)
@@ -100,26 +102,29 @@ def energy_range(energy, n_b: int, cfg: SurrogateMCConfig, rng) -> tuple[float, 
         for kT in spread * np.logspace(0, -3, 10):
             metropolis(signed, state, kT, max(1, wl.quench_steps // 10), int(rng.integers(2 ** 63)))
         ends.append(sign * float(state.energy_eV.min()))
+        states.append(state.occ)
     lo, hi = ends
     pad = wl.margin * (hi - lo)
-    return lo - pad, hi + pad
+    starts = np.where((np.arange(wl.walkers) % 2 == 0)[:, None], states[0], states[1])
+    return lo - pad, hi + pad, starts
 
 
 def wang_landau_runs(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOrder, rng, progress,
                      tick) -> tuple[tuple[float, float], list]:
     """The energy range [eV] (one quench for all runs, so their bins coincide) and the densities of
-    states of ``wang_landau.repeats`` independent runs (each with its own walkers and random streams)."""
+    states of ``wang_landau.repeats`` independent runs (each with its own random streams, all starting
+    from the quenches' configurations)."""
     wl = cfg.wang_landau
-    lo, hi = energy_range(energy, n_b, cfg, rng)
+    lo, hi, starts = quench_ends(energy, n_b, cfg, rng)
     runs = []
     for r in range(wl.repeats):
-        state = WalkerState.start(random_occupations(wl.walkers, energy.lattice.n_sites, n_b, rng), energy)
+        state = WalkerState.start(starts, energy)
         # the 1/t stage ends at step n_bins / (walkers ln f_final) whatever stage 1 did: a true total
         bar = Progress(f"Wang-Landau {n_b} B, run {r + 1}/{wl.repeats}",
                        int(np.ceil(wl.bins / (wl.walkers * wl.ln_f_final))), unit="step", every_s=30,
                        enabled=progress)
         runs.append(wang_landau(energy, state, lo, hi, wl.bins, int(rng.integers(2 ** 63)), wl.ln_f_final,
-                                wl.flatness, wl.check_every, observable=order,
+                                wl.flatness, wl.check_every, observable=order, max_steps=wl.max_steps,
                                 progress=lambda ln_f, step: bar.update(step, ln_f=ln_f)))
         bar.close()
         tick()
@@ -182,7 +187,8 @@ def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True
             entry.update(wang_landau_cv_peak_T_K=float(peaks.mean()),
                          wang_landau_cv_peak_T_se_K=se if np.isfinite(se) else None,  # None: a single run
                          wang_landau_cv_peak_T_K_runs=peaks.tolist(),
-                         wang_landau_steps_per_walker=[dos.steps for dos in runs], energy_range_eV=[lo, hi])
+                         wang_landau_steps_per_walker=[dos.steps for dos in runs],
+                         wang_landau_final_ln_f=[dos.ln_f for dos in runs], energy_range_eV=[lo, hi])
     bar.close()
     if mc_rows:
         write_text_atomic(output / "metropolis.csv", to_csv(mc_rows))

@@ -8,7 +8,10 @@ ln g and H (one energy call per step for all of them; updates applied in walker 
 ``ln f`` starts at 1 and is halved whenever H is flat (every visited bin >= ``flatness`` x mean),
 then H is reset.  Stage 2 (Belardinelli and Pereyra, PRE 75, 046701 (2007)): once ``ln f`` < 1/t,
 ``ln f = 1/t`` with t = steps of all walkers / number of bins, until ``ln f <= ln_f_final``; this
-removes the saturation error of plain halving.  Moves leaving ``[e_min, e_max)`` are rejected.
+removes the saturation error of plain halving.  Moves leaving ``[e_min, e_max)`` are rejected, and
+in stage 2 also moves into a bin stage 1 never visited (its ln g would start far below its
+neighbours' and hold the walker for ~1/ln f steps): start walkers at the ends of the range (e.g. from
+quenches) so that stage 1 finds every bin.
 Each walker's ``observable`` is accumulated per bin at every step (microcanonical averages: within a
 bin every state has the same weight, whatever the current g).
 
@@ -97,6 +100,8 @@ def wang_landau(energy: Callable, state: WalkerState, e_min: float, e_max: float
         b_trial = bin_of(e_trial)
         inside = (b_trial >= 0) & (b_trial < n_bins)
         b_safe = np.where(inside, b_trial, 0)
+        if one_over_t:  # ln g of a bin first found now would start ~ln g below its neighbours' and trap
+            inside &= seen[b_safe]  # the walker for ~1/ln f steps: the 1/t stage refines stage 1's bins
         # accept with g_old / g_new = exp(ln g_old - ln g_new), ln g read before this step's updates
         take = inside & (u < np.exp(np.minimum(ln_g[bins] - ln_g[b_safe], 0.0)))
         accept(state, take, trial, e_trial, ia, ib, site_a, site_b)

@@ -140,3 +140,26 @@ def test_order_parameter_is_one_for_the_ordered_layers_and_small_when_random():
         random = random_occupations(500, 32, 16, np.random.default_rng(6))
         assert q(random).mean() < 0.45  # ~0.36: the largest of 31 amplitudes ~ 1/sqrt(32)
 
+
+
+def test_wang_landau_walkers_start_at_both_ends_of_the_quenched_range():
+    """16-site BCC cell, 4 B atoms (1,820 configurations enumerated): the quenches of E and -E find
+    the extreme energies (within the range's 2 % margin), and the Wang-Landau walkers start
+    alternately at the low and the high end, not in the middle where random starts sit."""
+    from types import SimpleNamespace
+
+    from pf_app.surrogate.mc_config import WangLandauConfig
+    from pf_app.surrogate.mc_runner import quench_ends
+
+    rng = np.random.default_rng(7)
+    energy = RandomPairs(16, rng)
+    energy.lattice = bcc_supercell(2.87, (2, 2, 2))
+    e = energy(_all_configurations(16, 4))
+    cfg = SimpleNamespace(wang_landau=WangLandauConfig(walkers=8, quench_steps=2000))
+    lo, hi, starts = quench_ends(energy, 4, cfg, rng)
+    span = e.max() - e.min()
+    assert lo <= e.min() and hi >= e.max() and (hi - lo) <= 1.05 * span  # margin 2 % on each side
+    e_start = energy(starts)
+    assert starts.sum(axis=1).tolist() == [4] * 8
+    # within 10 % of the span of the true minimum (even walkers) and maximum (odd walkers)
+    assert (e_start[0::2] < e.min() + 0.1 * span).all() and (e_start[1::2] > e.max() - 0.1 * span).all()

@@ -78,15 +78,19 @@ def test_network_trained_by_surrogate_drives_mc(tmp_path):
 
 def test_independent_wang_landau_runs_give_the_peak_with_its_standard_error(tmp_path):
     """``wang_landau.repeats: 3``: three runs with their own random streams on the same bins; the
-    summary's peak is the mean of the runs' peaks and its error their standard error."""
+    summary's peak is the mean of the runs' peaks and its error their standard error.  ``max_steps``
+    stops each run early (the 1/t stage would end at 12 / (16 x 1e-3) = 750 steps) and the summary
+    says with which ln f."""
     cfg = tmp_path / "mc.yaml"
     out = tmp_path / "out"
     cfg.write_text(f"kind: surrogate_mc\nenergy: {{kind: pair, n_shells: 3}}\ndata: {LABELER_DATA}\n{SMALL_RUN}"
                    f"output: {{directory: {out}}}\n")
-    assert main(["mc", str(cfg), "--quiet", "--set", "metropolis.enabled=false", "--set", "wang_landau.repeats=3"]) == 0
+    assert main(["mc", str(cfg), "--quiet", "--set", "metropolis.enabled=false", "--set", "wang_landau.repeats=3",
+                 "--set", "wang_landau.max_steps=400"]) == 0
     entry = json.loads((out / "summary.json").read_text())["compositions"]["16"]
     peaks = np.array(entry["wang_landau_cv_peak_T_K_runs"])
-    assert len(peaks) == 3 and len(entry["wang_landau_steps_per_walker"]) == 3
+    assert len(peaks) == 3 and entry["wang_landau_steps_per_walker"] == [400] * 3
+    assert all(ln_f > 1e-3 for ln_f in entry["wang_landau_final_ln_f"])
     assert entry["wang_landau_cv_peak_T_K"] == pytest.approx(peaks.mean())
     assert entry["wang_landau_cv_peak_T_se_K"] == pytest.approx(peaks.std(ddof=1) / np.sqrt(3))
     dos = _rows(out / "dos_16.csv")
