@@ -44,6 +44,7 @@ from pf_app.learn.committee import Committee  # noqa: E402
 from pf_app.learn.config import load_learn_config  # noqa: E402
 from pf_app.learn.loop import learnable, run_loop  # noqa: E402
 from pf_app.learn.oracles import PoolOracle  # noqa: E402
+from pf_app.learn.sampling import domain_of  # noqa: E402
 
 CONFIG = REPO / "inputs" / "learn_b2_pool.yaml"
 SHIPPED_MODEL = REPO / "models" / "b2_idnn.json"
@@ -73,7 +74,7 @@ def ordering_shape(model) -> tuple[float, float]:
 
 def passive_committee(cfg, n_points: int, directory: Path, progress: bool):
     """The same committee trained on ``n_points`` pool rows drawn uniformly at random (seed 0)."""
-    oracle = PoolOracle(cfg.oracle.table, cfg.oracle.held_out_from, cfg.points.margin)
+    oracle = PoolOracle(cfg.oracle.table, cfg.oracle.held_out_from, domain_of(cfg))
     rows = np.random.default_rng(0).choice(np.flatnonzero(oracle.in_pool), n_points, replace=False)
     table = oracle.pool.select(np.sort(rows))
     path = directory / "passive.csv"

@@ -1,7 +1,8 @@
 """Exact derivative data from a known free energy (tests, benchmarks, examples).
 
 ``free_energy(x, order=1)`` is any evaluator with the interface of
-:meth:`pf_app.idnn.weights.IDNNWeights.evaluate` (returns g, dg/dx).
+:meth:`pf_app.idnn.weights.IDNNWeights.evaluate` (returns g, dg/dx).  The known free energies here
+carry the names of their order parameters (``landau_b2.order_parameters``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,44 @@ def landau_b2(x: np.ndarray, order: int = 1):
     hess[:, 0, 1] = hess[:, 1, 0] = 3 * e
     hess[:, 1, 1] = -1.6 + 24 * e ** 2 + 3 * dc
     return g, grad, hess
+
+
+landau_b2.order_parameters = ("c", "eta")
+
+L12 = {"a": 2.0, "b": 0.2, "c": -11.0, "d": 2.5, "e": 3.75, "f": -2.0, "x0": 0.25}  # landau_l12's coefficients
+
+
+def landau_l12(x: np.ndarray, order: int = 1):
+    """A Landau polynomial on the FCC 4-sublattice order parameters (x, eta1, eta2, eta3) with the cubic
+    symmetry (the 24 permutations and sign changes of pairs of eta1..3; energy per site)::
+
+        g = a dx^2 + b s + c p + d s^2 + e q + f dx s,   dx = x - x0,
+        s = eta1^2 + eta2^2 + eta3^2,  p = eta1 eta2 eta3,  q = eta1^2 eta2^2 + eta1^2 eta3^2 + eta2^2 eta3^2
+
+    with :data:`L12`.  At x = x0 = 1/4, along the L1_2 direction eta = t (1, 1, 1):
+    g = 0.6 t^2 - 11 t^3 + 33.75 t^4, a barrier at t = 2/45 and L1_2 wells at t = 0.2 (the fractions
+    (0.85, 0.05, 0.05, 0.05) and their permutations) with g = -0.01 below the disordered state.
+    """
+    x = np.atleast_2d(np.asarray(x, float))
+    k = L12
+    dx, e = x[:, 0] - k["x0"], x[:, 1:]
+    sq = e * e
+    s, p = sq.sum(axis=1), e.prod(axis=1)
+    q = sq[:, 0] * sq[:, 1] + sq[:, 0] * sq[:, 2] + sq[:, 1] * sq[:, 2]
+    g = k["a"] * dx ** 2 + k["b"] * s + k["c"] * p + k["d"] * s ** 2 + k["e"] * q + k["f"] * dx * s
+    if order == 0:
+        return g
+    others = [(1, 2), (0, 2), (0, 1)]  # the other two eta of each eta_i
+    dp = np.column_stack([e[:, i] * e[:, j] for i, j in others])
+    dq = np.column_stack([2 * e[:, m] * (sq[:, i] + sq[:, j]) for m, (i, j) in enumerate(others)])
+    d_eta = (2 * k["b"] + 4 * k["d"] * s + 2 * k["f"] * dx)[:, None] * e + k["c"] * dp + k["e"] * dq
+    grad = np.column_stack([2 * k["a"] * dx + k["f"] * s, d_eta])
+    if order == 1:
+        return g, grad
+    raise ValueError("landau_l12 gives g and its gradient (order 0 or 1)")
+
+
+landau_l12.order_parameters = ("x", "eta1", "eta2", "eta3")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -91,9 +91,9 @@ def exact_free_energy(name: str, file=None):
     from pf_app.idnn import synthetic
 
     fe = getattr(synthetic, name, None)
-    if name.startswith("_") or not callable(fe) or name in ("sample_b2", "derivative_table", "main"):
-        raise ConfigError(file, "oracle.free_energy", "a free energy of pf_app.idnn.synthetic (e.g. landau_b2)",
-                          name)
+    if not hasattr(fe, "order_parameters"):
+        raise ConfigError(file, "oracle.free_energy", "a free energy of pf_app.idnn.synthetic (landau_b2, "
+                          "landau_l12)", name)
     return fe
 
 
@@ -101,7 +101,7 @@ def exact_table(free_energy, x: np.ndarray) -> mu_table.MuTable:
     """Exact derivatives of ``free_energy`` at ``x`` as a table (column ``g`` holds the values)."""
     from pf_app.idnn.synthetic import derivative_table
 
-    return derivative_table(free_energy, x)
+    return derivative_table(free_energy, x, free_energy.order_parameters)
 
 
 # ---- the Monte Carlo campaign ------------------------------------------------------------------
@@ -110,6 +110,11 @@ def _campaign(path: Path, overrides: dict | None = None):
     from pf_app.montecarlo.config import load_campaign
 
     return load_campaign(path, overrides)
+
+
+def campaign_order_parameters(path: Path, overrides: dict):
+    """The campaign template's ``order_parameters`` section (Q, scale, names: eta = scale Q x)."""
+    return _campaign(path, dict(overrides)).order_parameters
 
 
 def check_campaign(path: Path, overrides: dict) -> None:
@@ -126,7 +131,7 @@ def check_campaign(path: Path, overrides: dict) -> None:
 
 def run_campaign_points(path: Path, overrides: dict, targets: np.ndarray, guess: Path | None, table: Path,
                         progress: bool) -> mu_table.MuTable:
-    """Umbrella Monte Carlo (campaign ``path`` with ``overrides``) aimed at ``targets`` (n, 2),
+    """Umbrella Monte Carlo (campaign ``path`` with ``overrides``) aimed at ``targets`` (n, d),
     appended to ``table`` (resumable: points already there are skipped, an interrupted point
     continues from its checkpoint).
 
@@ -135,26 +140,10 @@ def run_campaign_points(path: Path, overrides: dict, targets: np.ndarray, guess:
     from pf_app.montecarlo.campaign import run_campaign
 
     overrides = {**overrides,
-                 "umbrella.points": {"kind": "list", "values": [[float(c), float(e)] for c, e in targets]},
+                 "umbrella.points": {"kind": "list", "values": [[float(v) for v in t] for t in targets]},
                  "umbrella.points_are": "target", "output.table": str(table), "output.hdf5": None,
                  "output.plots": None}
     if guess is not None:
         overrides["umbrella.guess"] = str(guess)
     run_campaign(_campaign(path, overrides), path, progress=progress)
     return mu_table.read(table)
-
-
-# ---- the order-parameter domain ----------------------------------------------------------------
-
-def to_fractions(c, eta):
-    """Sublattice B fractions (x1, x2) of (c, eta) (B2 convention, DESIGN.md)."""
-    from pf_app.montecarlo.targets import to_fractions as f
-
-    return f(c, eta)
-
-
-def from_fractions(x1, x2):
-    """(c, eta) of sublattice B fractions (x1, x2)."""
-    from pf_app.montecarlo.targets import from_fractions as f
-
-    return f(x1, x2)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pf_app.config import bounded, load
+from pf_app.config import ConfigError, bounded, load
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,17 @@ class OracleConfig:
 
 
 @dataclass(frozen=True)
+class OrderParametersConfig:
+    """The order parameters eta = scale * Q x of the sublattice fractions x (as in a ``pf_app mc``
+    campaign): the first is the composition (equal entries), the others vanish in the disordered
+    state (rows summing to zero).  For the ``exact`` and ``pool`` oracles; null: B2 (c, eta)."""
+
+    Q: list[list[float]]
+    names: list[str]
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
 class PointsConfig:
     """How many points each round asks for, by reason (see :mod:`pf_app.learn.sampling`)."""
 
@@ -58,7 +69,7 @@ class PointsConfig:
     wells: int = bounded(50, ge=0, doc="points near the wells and the non-convex region of the current g")
     local_radius: float = bounded(0.03, gt=0.0, doc="spread of local points, in sublattice fractions")
     candidates: int = bounded(2048, ge=16, doc="Sobol candidates scored for disagreement and curvature")
-    margin: float = bounded(0.02, ge=0.0, lt=0.5, doc="points keep x1, x2 in [margin, 1 - margin]")
+    margin: float = bounded(0.02, ge=0.0, lt=0.5, doc="points keep every sublattice fraction in [margin, 1 - margin]")
     seed: int = 0
 
 
@@ -100,6 +111,7 @@ class RunConfig:
 class LearnConfig:
     oracle: OracleConfig
     train: dict[str, Any] = field(default_factory=dict)  # a pf_app train config without data.path/output
+    order_parameters: OrderParametersConfig | None = None
     points: PointsConfig = field(default_factory=PointsConfig)
     committee: CommitteeConfig = field(default_factory=CommitteeConfig)
     stop: StopConfig = field(default_factory=StopConfig)
@@ -110,9 +122,24 @@ class LearnConfig:
 def load_learn_config(path: str | Path, overrides: dict | None = None) -> LearnConfig:
     """Load and validate a loop config, including its ``train`` section and the oracle's files."""
     from pf_app.learn import adapters
+    from pf_app.learn.sampling import domain_of
 
     cfg = load(LearnConfig, path, overrides)
     adapters.check_training_section(cfg.train, path)
     if cfg.oracle.kind == "monte_carlo":
         adapters.check_campaign(cfg.oracle.campaign, cfg.oracle.campaign_set)
+        if cfg.order_parameters is not None:
+            raise ConfigError(path, "order_parameters", "no order_parameters with the monte_carlo oracle (the "
+                              "campaign's order_parameters section decides)")
+    try:
+        names = tuple(domain_of(cfg).names)
+    except ValueError as exc:
+        file = cfg.oracle.campaign if cfg.oracle.kind == "monte_carlo" else path
+        raise ConfigError(file, "order_parameters.Q", f"a square invertible matrix, one name per row, the first row "
+                          f"the composition, the others summing to zero ({exc})") from None
+    if cfg.oracle.kind == "exact":
+        known = tuple(adapters.exact_free_energy(cfg.oracle.free_energy, path).order_parameters)
+        if known != names:
+            raise ConfigError(path, "order_parameters.names", f"the order parameters of {cfg.oracle.free_energy} "
+                              f"{list(known)} (and their Q)", list(names))
     return cfg

@@ -34,9 +34,9 @@ from pf_app.atomic_files import write_json_atomic, write_text_atomic
 from pf_app.config import ConfigError, to_dict
 from pf_app.learn import adapters
 from pf_app.learn.committee import Committee
-from pf_app.learn.oracles import make_oracle
+from pf_app.learn.oracles import make_oracle, target_columns
 from pf_app.learn.report import round_figures
-from pf_app.learn.sampling import B2Domain, Choice, State, choose, sobol_block
+from pf_app.learn.sampling import Choice, State, choose, domain_of, sobol_block
 from pf_app.progress import Progress
 
 
@@ -76,27 +76,28 @@ def learnable(table: mu_table.MuTable, flags: tuple[str, ...]) -> np.ndarray:
 
 
 def _targets(table: mu_table.MuTable) -> np.ndarray:
-    return np.column_stack([table.columns["target_c"], table.columns["target_eta"]])
+    return np.column_stack([table.columns[n] for n in target_columns(table.order_parameters)])
 
 
-def _write_points(path: Path, choice: Choice, first_id: int, committee) -> None:
-    cols = {"point_id": first_id + np.arange(len(choice.points)), "target_c": choice.points[:, 0],
-            "target_eta": choice.points[:, 1], "reason": choice.reasons}
+def _write_points(path: Path, choice: Choice, first_id: int, committee, names: tuple[str, ...]) -> None:
+    cols = {"point_id": first_id + np.arange(len(choice.points))}
+    cols.update({n: choice.points[:, k] for k, n in enumerate(target_columns(names))})
+    cols["reason"] = choice.reasons
     if committee is not None and len(choice.points):
         p = committee.predict(choice.points)
-        for k, name in enumerate(("c", "eta")):
+        for k, name in enumerate(names):
             cols[f"mu_pred_{name}"], cols[f"std_mu_{name}"] = p.mu_mean[:, k], p.mu_std[:, k]
     names = list(cols)
     lines = [",".join(names)] + [",".join(str(cols[n][i]) for n in names) for i in range(len(choice.points))]
     write_text_atomic(path, "\n".join(lines) + "\n")
 
 
-def _read_points(path: Path) -> Choice:
+def _read_points(path: Path, names: tuple[str, ...]) -> Choice:
     lines = path.read_text().splitlines()
-    names = lines[0].split(",")
+    header = lines[0].split(",")
     rows = [line.split(",") for line in lines[1:]]
-    ic, ie, ir = names.index("target_c"), names.index("target_eta"), names.index("reason")
-    pts = np.array([[float(r[ic]), float(r[ie])] for r in rows]).reshape(-1, 2)
+    idx, ir = [header.index(n) for n in target_columns(names)], header.index("reason")
+    pts = np.array([[float(r[i]) for i in idx] for r in rows]).reshape(-1, len(names))
     return Choice(pts, [r[ir] for r in rows])
 
 
@@ -123,15 +124,15 @@ class _Round:
 def run_loop(cfg, file, progress: bool = True) -> dict:
     """Run (or resume) the loop of a :class:`pf_app.learn.config.LearnConfig`; returns the summary."""
     out = Path(cfg.output.directory)
-    oracle = make_oracle(cfg, file, progress)  # input errors surface before anything is written
+    domain = domain_of(cfg)
+    oracle = make_oracle(cfg, file, progress, domain)  # input errors surface before anything is written
     key = loop_key(cfg)
     out.mkdir(parents=True, exist_ok=True)
     _check_or_write_config(cfg, out, key)
     held = oracle.held_out()
     flags = adapters.excluded_flags(cfg.train)
     base_seed = int((cfg.train.get("training") or {}).get("seed", 0))
-    domain = B2Domain(cfg.points.margin)
-    eval_points = domain.from_unit(sobol_block(cfg.points.seed + 1, 0, cfg.points.candidates))
+    eval_points = domain.from_unit(sobol_block(cfg.points.seed + 1, 0, cfg.points.candidates, domain.dim))
     stop = cfg.stop
     bar = Progress("learn", stop.max_points, unit="points", every_s=cfg.run.progress_every_s, enabled=progress)
     state, table, history, stopped_by, started = State(), None, [], None, False
@@ -148,12 +149,12 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
         t0 = time.perf_counter()
         # 1. the round's points (saved before asking, so a resumed round asks for the same ones)
         if rd.points.exists():
-            choice = _read_points(rd.points)
+            choice = _read_points(rd.points, domain.names)
         else:
-            choice = choose(r, cfg.points, state)
+            choice = choose(r, cfg.points, state, domain)
             n = min(len(choice.points), stop.max_points - spent)
             choice = Choice(choice.points[:n], choice.reasons[:n])
-            _write_points(rd.points, choice, spent, state.committee)
+            _write_points(rd.points, choice, spent, state.committee, domain.names)
         # 2. the oracle's answers (resumable inside the round)
         guess = None if r == 0 else _Round(out, r - 1, cfg.output.name).export
         answers = oracle.answer(choice.points, spent, guess, rd.oracle, table)

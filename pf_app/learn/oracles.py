@@ -1,8 +1,9 @@
 """Who answers the loop's points: real umbrella Monte Carlo, a pool of existing rows, or exact data.
 
 Every oracle writes the answers of one round to a table (``pf_app.mu_table`` CSV) with the loop's
-global ``point_id``, the asked-for ``target_c``, ``target_eta`` and the measured (c, eta, mu_c,
-mu_eta, ...) and resumes into it: points already answered there are not asked again.
+global ``point_id``, the asked-for ``target_<name>`` per order parameter (B2: ``target_c``,
+``target_eta``) and the measured (c, eta, mu_c, mu_eta, ...) and resumes into it: points already
+answered there are not asked again.
 
 * :class:`MonteCarloOracle`: ``pf_app mc`` on the round's targets (bias centres aimed with the
   current committee's mu; a killed campaign continues at the point it stopped at).
@@ -23,13 +24,19 @@ import numpy as np
 
 from pf_app import mu_table
 from pf_app.learn import adapters
-from pf_app.learn.sampling import B2Domain
+from pf_app.learn.sampling import Domain
+
+
+def target_columns(names) -> list[str]:
+    """The columns of the asked-for order parameters: ``target_<name>``."""
+    return [f"target_{n}" for n in names]
 
 
 def _with_ids(table: mu_table.MuTable, ids: np.ndarray, targets: np.ndarray, extra: dict | None = None):
+    named = target_columns(table.order_parameters)
     cols = {"point_id": np.asarray(ids, float)}
-    cols.update({k: v for k, v in table.columns.items() if k not in ("point_id", "target_c", "target_eta")})
-    cols["target_c"], cols["target_eta"] = targets[:, 0], targets[:, 1]
+    cols.update({k: v for k, v in table.columns.items() if k != "point_id" and k not in named})
+    cols.update({name: targets[:, k] for k, name in enumerate(named)})
     cols.update(extra or {})
     return mu_table.MuTable(table.order_parameters, cols, dict(table.meta))
 
@@ -57,7 +64,7 @@ class MonteCarloOracle:
 class PoolOracle:
     """Nearest unused row of ``table``; the validation rows of ``held_out_from`` are never given out."""
 
-    def __init__(self, table: Path, held_out_from: Path, margin: float):
+    def __init__(self, table: Path, held_out_from: Path, domain: Domain):
         self.pool = mu_table.read(table)
         self.x_held, self.mu_held = adapters.held_out_rows(held_out_from)
         held = {tuple(r) for r in self.x_held}
@@ -65,7 +72,7 @@ class PoolOracle:
         if len(self.pool) - self.in_pool.sum() != len(self.x_held):
             raise ValueError(f"{table}: {len(self.x_held)} held-out rows of {held_out_from} but "
                              f"{len(self.pool) - self.in_pool.sum()} found in the pool")
-        self.domain = B2Domain(margin)
+        self.domain = domain
         self.f_pool = self.domain.fractions(self.pool.x)
         self.source = table
 
@@ -101,15 +108,15 @@ class PoolOracle:
 class ExactOracle:
     """mu = dg/dx of a known free energy at the target itself, appended one row at a time."""
 
-    def __init__(self, free_energy, held_out: int, margin: float, seed: int = 0):
+    def __init__(self, free_energy, held_out: int, domain: Domain, seed: int = 0):
         self.free_energy = free_energy
-        self.n_held, self.margin, self.seed = held_out, margin, seed
+        self.n_held, self.domain, self.seed = held_out, domain, seed
 
     def held_out(self):
         if self.n_held == 0:
             return None
-        u = np.random.default_rng(self.seed + 12345).random((self.n_held, 2))
-        x = B2Domain(self.margin).from_unit(u)
+        u = np.random.default_rng(self.seed + 12345).random((self.n_held, self.domain.dim))
+        x = self.domain.from_unit(u)
         return x, self.free_energy(x, 1)[1]
 
     def answer(self, targets: np.ndarray, first_id: int, guess: Path | None, path: Path, previous) -> mu_table.MuTable:
@@ -124,12 +131,11 @@ class ExactOracle:
         return mu_table.read(path)
 
 
-def make_oracle(cfg, file, progress: bool):
-    """The oracle of a :class:`pf_app.learn.config.LearnConfig`."""
+def make_oracle(cfg, file, progress: bool, domain: Domain):
+    """The oracle of a :class:`pf_app.learn.config.LearnConfig` over ``domain``."""
     o = cfg.oracle
     if o.kind == "monte_carlo":
         return MonteCarloOracle(o.campaign, o.campaign_set, progress)
     if o.kind == "pool":
-        return PoolOracle(o.table, o.held_out_from, cfg.points.margin)
-    return ExactOracle(adapters.exact_free_energy(o.free_energy, file), o.held_out, cfg.points.margin,
-                       cfg.points.seed)
+        return PoolOracle(o.table, o.held_out_from, domain)
+    return ExactOracle(adapters.exact_free_energy(o.free_energy, file), o.held_out, domain, cfg.points.seed)

@@ -11,62 +11,132 @@ A round's points, by reason (column ``reason`` of ``points.csv``):
 * ``committee``: candidates where the members disagree most (query by committee): the largest
   sqrt(sum_k (std mu_k / s_k)^2) with s_k the RMS of the learned mu_k, at least ``local_radius``
   apart;
-* ``well`` / ``nonconvex``: around the minima of the current g along eta at each c (the wells) and
-  at candidates where its Hessian has a negative eigenvalue (the spinodal region).
+* ``well`` / ``nonconvex``: around the minima of the current g at each composition (the wells: the
+  lowest interior minimum along rays from the disordered state; for B2 along eta) and at candidates
+  where its Hessian has a negative eigenvalue (the spinodal region).  The bias centres that aim the
+  Monte Carlo at a target are kappa = target + mu_pred / (2 phi) (the campaign computes them from the
+  exported model, :mod:`pf_app.montecarlo.targets`).
 
 Points whose answer could not be learned (e.g. the Monte Carlo box split into antiphase domains)
 make their neighbourhood (``local_radius``) unattractive for the local reasons: asking again there
 would waste points the same way.
 
-The B2 domain: c = (x1 + x2)/sqrt2, eta = (x1 - x2)/sqrt2 >= 0 (g is even in eta) with the sublattice
-fractions x1, x2 in [margin, 1 - margin]; all distances are measured in (x1, x2).
+The domain (:class:`Domain`): eta = Q x (Q with its scale, e.g. the B2 map (c, eta) or the FCC
+4-sublattice map (x, eta1, eta2, eta3)) for sublattice fractions x in [margin, 1 - margin], reduced to
+sorted fractions x_1 >= x_2 >= ... (for B2: eta >= 0): the invariants must make g symmetric under
+every permutation of the sublattices (B2: g even in eta; FCC ``cubic``: the 24 operations).  The
+first order parameter is the composition (a row of Q with equal entries), the others vanish in the
+disordered state (rows summing to zero).  All distances are measured in the fractions x.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from pf_app.learn.adapters import from_fractions, to_fractions
+from pf_app.learn import adapters
 
 REASONS = ("sobol", "error", "committee", "well", "nonconvex")
-GRID = 64  # c values and eta values per c scanned for the wells
+GRID = 64  # compositions, and points per ray from the disordered state, scanned for the wells
+DIRECTIONS = 32  # rays per composition scanned for the wells (one when there is one ordering parameter)
+B2_ORDER_PARAMETERS = ([[1.0, 1.0], [1.0, -1.0]], 2.0 ** -0.5, ("c", "eta"))  # Q, scale, names: DESIGN.md
 
 
-class B2Domain:
-    """(c, eta >= 0) with sublattice fractions in [margin, 1 - margin]."""
+class Domain:
+    """Order parameters eta = Q x of sorted sublattice fractions x in [margin, 1 - margin]^S."""
 
-    def __init__(self, margin: float):
+    def __init__(self, Q, names, margin: float):
+        self.Q = np.atleast_2d(np.asarray(Q, float))
+        self.names = tuple(names)
         self.lo, self.hi = margin, 1.0 - margin
+        s = self.Q.shape
+        if s[0] != s[1] or np.linalg.cond(self.Q) > 1e10:
+            raise ValueError(f"Q must be square and invertible, got shape {s}")
+        if len(self.names) != s[0]:
+            raise ValueError(f"{s[0]} order parameters but {len(self.names)} names")
+        if not np.allclose(self.Q[0], self.Q[0, 0]) or self.Q[0, 0] == 0:
+            raise ValueError("the first row of Q must be the composition (equal entries)")
+        if s[0] > 1 and not np.allclose(self.Q[1:].sum(axis=1), 0.0, atol=1e-12 * np.abs(self.Q).max()):
+            raise ValueError("the rows of Q after the first must sum to zero (ordering parameters vanish "
+                             "in the disordered state)")
+        self.Q_inv = np.linalg.inv(self.Q)
 
-    def from_unit(self, u: np.ndarray) -> np.ndarray:
-        """Points of the unit square mapped onto the domain (x1 >= x2 by ordering the pair)."""
-        x1 = self.lo + (self.hi - self.lo) * u[:, 0]
-        x2 = self.lo + (self.hi - self.lo) * u[:, 1]
-        return np.column_stack(from_fractions(np.maximum(x1, x2), np.minimum(x1, x2)))
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def eta(self, f: np.ndarray) -> np.ndarray:
+        return np.asarray(f, float) @ self.Q.T
 
     def fractions(self, x: np.ndarray) -> np.ndarray:
-        return np.column_stack(to_fractions(x[:, 0], x[:, 1]))
+        return np.asarray(x, float) @ self.Q_inv.T
 
-    def from_fraction_pairs(self, f: np.ndarray) -> np.ndarray:
-        """(c, eta) of fraction pairs, clipped into the domain and reflected to eta >= 0."""
-        f = np.clip(f, self.lo, self.hi)
-        return np.column_stack(from_fractions(f.max(axis=1), f.min(axis=1)))
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Points of the unit cube (n, S) mapped onto the domain (fractions sorted)."""
+        return self.from_fractions(self.lo + (self.hi - self.lo) * np.asarray(u, float))
 
-    def eta_max(self, c: np.ndarray) -> np.ndarray:
-        """Largest eta at c inside the domain."""
-        s = math.sqrt(2.0)
-        return np.maximum(np.minimum(c - s * self.lo, s * self.hi - c), 0.0)
+    def from_fractions(self, f: np.ndarray) -> np.ndarray:
+        """Order parameters of fractions (n, S), clipped into the domain and sorted."""
+        return self.eta(-np.sort(-np.clip(f, self.lo, self.hi), axis=1))
+
+    def compositions(self, n: int) -> np.ndarray:
+        """``n`` compositions (first order parameter) evenly over the domain's range."""
+        q = self.Q[0].sum()
+        return np.linspace(q * self.lo, q * self.hi, n)
+
+    def directions(self) -> np.ndarray:
+        """Unit vectors (k, S - 1) of the ordering parameters pointing into the sorted domain: first
+        the S - 1 edges of the sorted region (fractions enriched on the first 1, 2, ... sublattices:
+        B2; for FCC L1_2, L1_0 and L1_2 of the other composition), then (S > 2) the directions of
+        DIRECTIONS Sobol points between them."""
+        s = self.dim
+        k = np.arange(1, s)[:, None]
+        eta = self.eta((np.arange(s)[None, :] < k) - k / s)[:, 1:]  # row k: 1 on k sublattices, minus the mean
+        if s > 2:
+            eta = np.vstack([eta, self.from_unit(sobol_block(0, 0, DIRECTIONS, s))[:, 1:]])
+        return eta / np.linalg.norm(eta, axis=1, keepdims=True)
+
+    def ray_length(self, c: float, u: np.ndarray) -> np.ndarray:
+        """Largest r >= 0 with (c, r u) inside the domain, per direction u (k, S - 1)."""
+        x0 = self.fractions(np.r_[c, np.zeros(self.dim - 1)])
+        v = self.fractions(np.column_stack([np.zeros(len(u)), u]))  # (k, S)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            limit = np.where(v > 0, (self.hi - x0) / v, np.where(v < 0, (self.lo - x0) / v, np.inf))
+        return np.maximum(limit.min(axis=1), 0.0)
+
+    def ray_points(self, c: float, u: np.ndarray, frac: np.ndarray) -> np.ndarray:
+        """(k * len(frac), S) points (c, t r_max u) for t in ``frac``, direction by direction."""
+        r = self.ray_length(c, u)[:, None, None] * frac[None, :, None] * u[:, None, :]
+        r = r.reshape(-1, self.dim - 1)
+        return np.column_stack([np.full(len(r), c), r])
 
 
-def sobol_block(seed: int, start: int, n: int) -> np.ndarray:
-    """Points start..start+n-1 of one scrambled 2-D Sobol sequence in the unit square."""
+def b2_domain(margin: float) -> Domain:
+    """(c, eta >= 0) with sublattice fractions x1, x2 in [margin, 1 - margin]."""
+    Q, scale, names = B2_ORDER_PARAMETERS
+    return Domain(scale * np.asarray(Q), names, margin)
+
+
+def domain_of(cfg) -> Domain:
+    """The domain of a :class:`pf_app.learn.config.LearnConfig`: the ``monte_carlo`` oracle's campaign's
+    order parameters, else the config's ``order_parameters`` (null: B2)."""
+    if cfg.oracle.kind == "monte_carlo":
+        ops = adapters.campaign_order_parameters(cfg.oracle.campaign, cfg.oracle.campaign_set)
+        Q, scale, names = ops.Q, ops.scale, ops.names
+    elif cfg.order_parameters is None:
+        return b2_domain(cfg.points.margin)
+    else:
+        Q, scale, names = cfg.order_parameters.Q, cfg.order_parameters.scale, cfg.order_parameters.names
+    return Domain(scale * np.asarray(Q, float), names, cfg.points.margin)
+
+
+def sobol_block(seed: int, start: int, n: int, dim: int = 2) -> np.ndarray:
+    """Points start..start+n-1 of one scrambled ``dim``-D Sobol sequence in the unit cube."""
     from scipy.stats import qmc
 
-    engine = qmc.Sobol(d=2, scramble=True, seed=seed)
+    engine = qmc.Sobol(d=dim, scramble=True, seed=seed)
     if start:
         engine.fast_forward(start)
     with warnings.catch_warnings():
@@ -75,7 +145,7 @@ def sobol_block(seed: int, start: int, n: int) -> np.ndarray:
 
 
 def spread_pick(f: np.ndarray, scores: np.ndarray, n: int, min_sep: float) -> np.ndarray:
-    """Indices of up to ``n`` rows of ``f`` (fraction pairs) by decreasing score, each at least
+    """Indices of up to ``n`` rows of ``f`` (sublattice fractions) by decreasing score, each at least
     ``min_sep`` from those already picked."""
     picked: list[int] = []
     for i in np.argsort(-scores, kind="stable"):
@@ -94,29 +164,30 @@ def far_from(f: np.ndarray, avoid: np.ndarray, radius: float) -> np.ndarray:
     return d2.min(axis=1) > radius ** 2
 
 
-def jitter(domain: B2Domain, centres: np.ndarray, n: int, radius: float, rng) -> np.ndarray:
+def jitter(domain: Domain, centres: np.ndarray, n: int, radius: float, rng) -> np.ndarray:
     """``n`` points, Gaussian (sd ``radius`` in fractions) around the centres taken in turn."""
     if n == 0 or len(centres) == 0:
-        return np.zeros((0, 2))
+        return np.zeros((0, domain.dim))
     f = domain.fractions(centres)[np.arange(n) % len(centres)]
-    return domain.from_fraction_pairs(f + rng.normal(0.0, radius, f.shape))
+    return domain.from_fractions(f + rng.normal(0.0, radius, f.shape))
 
 
-def wells(model, domain: B2Domain) -> np.ndarray:
-    """(c, eta*) where g(c, .) has an interior minimum over eta >= 0 on a GRID x GRID scan."""
-    s = math.sqrt(2.0)
-    c = np.linspace(s * domain.lo, s * domain.hi, GRID)
+def wells(model, domain: Domain) -> np.ndarray:
+    """The wells of g: at each of GRID compositions, the lowest interior minimum of g along the rays
+    from the disordered state (GRID points per ray, :meth:`Domain.directions`); for one ordering
+    parameter the minimum of g(c, .) over eta >= 0."""
     frac = np.linspace(0.0, 1.0, GRID)
+    directions = domain.directions()
     out = []
-    for ci in c:
-        etas = frac * domain.eta_max(np.array([ci]))[0]
-        if etas[-1] <= 0:
-            continue
-        g = model.evaluate(np.column_stack([np.full(GRID, ci), etas]), 0)
-        j = int(np.argmin(g))
-        if 0 < j < GRID - 1:
-            out.append((ci, etas[j]))
-    return np.array(out).reshape(-1, 2)
+    for c in domain.compositions(GRID):
+        pts = domain.ray_points(c, directions, frac)
+        g = model.evaluate(pts, 0).reshape(len(directions), GRID)  # a ray of length 0: j = 0, no well
+        j = np.argmin(g, axis=1)
+        interior = (j > 0) & (j < GRID - 1)
+        if interior.any():
+            k = np.flatnonzero(interior)[np.argmin(g[interior, j[interior]])]
+            out.append(pts[k * GRID + j[k]])
+    return np.array(out).reshape(-1, domain.dim)
 
 
 def nonconvex(model, x: np.ndarray) -> np.ndarray:
@@ -127,7 +198,7 @@ def nonconvex(model, x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Choice:
-    points: np.ndarray  # (n, 2) targets (c, eta)
+    points: np.ndarray  # (n, d) target order parameters
     reasons: list[str]
 
 
@@ -137,25 +208,25 @@ class State:
 
     committee: object | None = None  # pf_app.learn.committee.Committee of the last round
     mean_model: object | None = None  # its exported (single-network) model
-    new_points: np.ndarray | None = None  # (n, 2) learned points of the last round
+    new_points: np.ndarray | None = None  # (n, d) learned points of the last round
     new_errors: np.ndarray | None = None  # (n,) their scaled errors under the committee before them
-    failed_targets: np.ndarray | None = None  # (m, 2) targets whose answers could not be learned
+    failed_targets: np.ndarray | None = None  # (m, d) targets whose answers could not be learned
     mu_scale: np.ndarray | None = None  # (d,) RMS of the learned mu per order parameter
     sobol_used: int = 0
 
 
-def choose(round_index: int, pcfg, state: State) -> Choice:
+def choose(round_index: int, pcfg, state: State, domain: Domain) -> Choice:
     """The points of round ``round_index`` (see the module docstring for the reasons)."""
-    domain = B2Domain(pcfg.margin)
+    d = domain.dim
     rng = np.random.default_rng([pcfg.seed, round_index])
     if round_index == 0 or state.committee is None:
         n = pcfg.initial
-        return Choice(domain.from_unit(sobol_block(pcfg.seed, state.sobol_used, n)), ["sobol"] * n)
+        return Choice(domain.from_unit(sobol_block(pcfg.seed, state.sobol_used, n, d)), ["sobol"] * n)
     r = pcfg.local_radius
     failed = domain.fractions(state.failed_targets) if state.failed_targets is not None and len(state.failed_targets) \
-        else np.zeros((0, 2))
+        else np.zeros((0, d))
     parts: list[tuple[str, np.ndarray]] = [
-        ("sobol", domain.from_unit(sobol_block(pcfg.seed, state.sobol_used, pcfg.sobol)))]
+        ("sobol", domain.from_unit(sobol_block(pcfg.seed, state.sobol_used, pcfg.sobol, d)))]
 
     if pcfg.error and state.new_points is not None and len(state.new_points):
         f = domain.fractions(state.new_points)
@@ -163,7 +234,7 @@ def choose(round_index: int, pcfg, state: State) -> Choice:
         idx = np.flatnonzero(ok)[spread_pick(f[ok], state.new_errors[ok], pcfg.error, r)]
         parts.append(("error", jitter(domain, state.new_points[idx], pcfg.error, r, rng)))
 
-    candidates = domain.from_unit(sobol_block(pcfg.seed + 1, 0, pcfg.candidates))
+    candidates = domain.from_unit(sobol_block(pcfg.seed + 1, 0, pcfg.candidates, d))
     fc = domain.fractions(candidates)
     allowed = far_from(fc, failed, r)
     if pcfg.committee:

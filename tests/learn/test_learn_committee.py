@@ -11,7 +11,7 @@ from pf_app import mu_table
 from pf_app.idnn.weights import IDNNWeights, Layer, from_json
 from pf_app.learn.committee import Committee
 from pf_app.learn.oracles import PoolOracle
-from pf_app.learn.sampling import B2Domain, far_from, sobol_block, spread_pick
+from pf_app.learn.sampling import b2_domain, far_from, sobol_block, spread_pick
 
 
 def _random_idnn(seed: int) -> IDNNWeights:
@@ -30,7 +30,7 @@ def test_exported_mean_network_is_the_committee_mean_to_round_off():
     Tolerance 1e-12 relative: float64 sums of ~20 terms per unit, reordered (folded standardization)."""
     committee = Committee([_random_idnn(s) for s in range(4)])
     mean = committee.mean_network()
-    x = B2Domain(0.02).from_unit(np.random.default_rng(5).random((200, 2)))
+    x = b2_domain(0.02).from_unit(np.random.default_rng(5).random((200, 2)))
     g, grad, hess = mean.evaluate(x, 2)
     parts = [m.evaluate(x, 2) for m in committee.members]
     for k, got in enumerate((g, grad, hess)):
@@ -62,7 +62,7 @@ def test_spread_pick_keeps_points_apart_and_far_from_failures():
 
 def _pool_files(tmp_path, n=300):
     rng = np.random.default_rng(1)
-    x = B2Domain(0.02).from_unit(rng.random((n, 2)))
+    x = b2_domain(0.02).from_unit(rng.random((n, 2)))
     cols = {"kT": np.full(n, 0.09), "c": x[:, 0], "eta": x[:, 1], "mu_c": x[:, 0] - 1 / math.sqrt(2),
             "mu_eta": -x[:, 1], "point_id": np.arange(n) % 7, "flag_split": (x[:, 1] < 0.1).astype(float)}
     mu_table.write(mu_table.MuTable(("c", "eta"), cols, {"energy_unit": "eV"}), tmp_path / "pool.csv")
@@ -73,10 +73,10 @@ def _pool_files(tmp_path, n=300):
 
 def test_pool_oracle_never_gives_held_out_rows_nor_a_row_twice(tmp_path):
     table, train = _pool_files(tmp_path)
-    oracle = PoolOracle(table, train, margin=0.02)
+    oracle = PoolOracle(table, train, b2_domain(0.02))
     x_held, _ = oracle.held_out()
     held = {tuple(r) for r in x_held}
-    targets = B2Domain(0.02).from_unit(np.random.default_rng(2).random((120, 2)))
+    targets = b2_domain(0.02).from_unit(np.random.default_rng(2).random((120, 2)))
     first = oracle.answer(targets[:60], 0, None, tmp_path / "r0.csv", None)
     second = oracle.answer(targets[60:], 60, None, tmp_path / "r1.csv", first)
     rows = np.concatenate([first.columns["source_row"], second.columns["source_row"]])
@@ -85,7 +85,7 @@ def test_pool_oracle_never_gives_held_out_rows_nor_a_row_twice(tmp_path):
     assert np.array_equal(second.columns["point_id"], 60 + np.arange(60))
     # the first answer is the nearest pool row to the first target (no row was used before it)
     pool = mu_table.read(table)
-    dom = B2Domain(0.02)
+    dom = b2_domain(0.02)
     d = np.linalg.norm(dom.fractions(pool.x) - dom.fractions(targets[:1]), axis=1)
     d[[tuple(r) in held for r in pool.x]] = np.inf
     assert int(first.columns["source_row"][0]) == int(np.argmin(d))
@@ -99,4 +99,4 @@ def test_pool_oracle_refuses_a_pool_without_the_held_out_rows(tmp_path):
     other = mu_table.read(table)
     mu_table.write(other.select(np.arange(len(other)) % 2 == 0), tmp_path / "half.csv")
     with pytest.raises(ValueError, match="held-out rows"):
-        PoolOracle(tmp_path / "half.csv", train, margin=0.02)
+        PoolOracle(tmp_path / "half.csv", train, b2_domain(0.02))

@@ -22,7 +22,7 @@ from pf_app.idnn.synthetic import landau_b2
 from pf_app.learn import oracles
 from pf_app.learn.committee import Committee
 from pf_app.learn.config import load_learn_config
-from pf_app.learn.sampling import B2Domain
+from pf_app.learn.sampling import b2_domain
 
 pytest.importorskip("tensorflow")
 
@@ -70,7 +70,7 @@ def test_loop_recovers_the_landau_free_energy(reference):
     out, summary = reference
     assert summary["rounds"] == 2 and summary["points"] == 2 * 64
     model = load(out / "landau.idnn.json")
-    x = B2Domain(0.02).from_unit(np.random.default_rng(7).random((4000, 2)))
+    x = b2_domain(0.02).from_unit(np.random.default_rng(7).random((4000, 2)))
     g, mu = model.evaluate(x, 1)
     g_true, mu_true = landau_b2(x, 1)
     mse = ((mu - mu_true) ** 2).mean(axis=0).sum()
@@ -89,7 +89,7 @@ def test_committee_spread_shrinks_where_points_are_added(tmp_path):
     extrapolate) than where they have data; after 60 points are added on c > 0.9 they agree there."""
     from pf_app.learn import adapters
 
-    domain = B2Domain(0.02)
+    domain = b2_domain(0.02)
     x = domain.from_unit(np.random.default_rng(3).random((2000, 2)))  # ~26 % of them at c >= 0.9
     data, gap = x[x[:, 0] < 0.9][:150], x[x[:, 0] >= 0.9]
     probe_gap, added = gap[:200], gap[200:260]
