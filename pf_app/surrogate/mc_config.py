@@ -64,9 +64,16 @@ class WangLandauConfig:
     check_every: int = bounded(500, ge=1)
     margin: float = bounded(0.02, ge=0)
     quench_steps: int = bounded(3000, ge=1)
+    # upper end of the range: mean + upper_sigma x std of random configurations' energies (the
+    # T -> infinity distribution: above it lie only states no finite T weights more); null: a quench of -E
+    upper_sigma: float | None = None
     # steps per walker (both stages); a run stopped here keeps the ln f it reached (summary.json)
     max_steps: int = bounded(10 ** 8, ge=1)
     temperatures_K: tuple[float, float, int] = (100.0, 4000.0, 200)  # first, last, count
+
+    def check(self, fail):
+        if self.upper_sigma is not None and not self.upper_sigma > 0:
+            fail("upper_sigma", "a number of standard deviations > 0 (or null: quench -E)", self.upper_sigma)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,24 +88,36 @@ def metropolis_rows(energy, n_b: int, cfg: SurrogateMCConfig, order: LongRangeOr
     return rows
 
 
+def quench(energy, n_b: int, wl, rng, sign: float = 1.0) -> tuple[np.ndarray, WalkerState]:
+    """Anneal ``wl.walkers`` random configurations on ``sign`` x E (kT from their spread down to 1e-3
+    of it, in 10 stages of ``wl.quench_steps / 10`` swaps): their random-start energies [eV] and the
+    final walkers."""
+    signed = (lambda occ: sign * energy(occ))
+    state = WalkerState.start(random_occupations(wl.walkers, energy.lattice.n_sites, n_b, rng), signed)
+    random_e = sign * state.energy_eV.copy()
+    spread = float(np.std(state.energy_eV)) or 1.0
+    for kT in spread * np.logspace(0, -3, 10):
+        metropolis(signed, state, kT, max(1, wl.quench_steps // 10), int(rng.integers(2 ** 63)))
+    return random_e, state
+
+
 def quench_ends(energy, n_b: int, cfg: SurrogateMCConfig, rng) -> tuple[float, float, np.ndarray]:
-    """The lowest and highest energies [eV] found by quenches of E and of -E from random starts
-    (padded by ``margin`` of the span), and the quenches' final configurations, alternately low and
-    high, as the Wang-Landau walkers' starts (W, M): stage 1 then sees both ends of the range at once."""
+    """The Wang-Landau energy range [eV], padded by ``margin`` of its span, and the walkers' starts
+    (W, M).  Low end: the lowest energy of a quench of E.  High end: the highest of a quench of -E,
+    or with ``upper_sigma`` the random configurations' mean + upper_sigma x std.  Starts: the quenches'
+    final configurations, alternately low and high (only low with ``upper_sigma``), so that stage 1
+    sees the ends of the range at once."""
     wl = cfg.wang_landau
-    ends, states = [], []
-    for sign in (1.0, -1.0):
-        signed = (lambda occ: sign * energy(occ))
-        state = WalkerState.start(random_occupations(wl.walkers, energy.lattice.n_sites, n_b, rng), signed)
-        spread = float(np.std(state.energy_eV)) or 1.0
-        # anneal from kT ~ the random spread down to 1e-3 of it, in 10 stages
-        for kT in spread * np.logspace(0, -3, 10):
-            metropolis(signed, state, kT, max(1, wl.quench_steps // 10), int(rng.integers(2 ** 63)))
-        ends.append(sign * float(state.energy_eV.min()))
-        states.append(state.occ)
-    lo, hi = ends
+    random_e, low = quench(energy, n_b, wl, rng)
+    lo = float(low.energy_eV.min())
+    if wl.upper_sigma is not None:
+        hi = float(random_e.mean() + wl.upper_sigma * random_e.std(ddof=1))
+        starts = low.occ
+    else:
+        _, high = quench(energy, n_b, wl, rng, sign=-1.0)
+        hi = -float(high.energy_eV.min())
+        starts = np.where((np.arange(wl.walkers) % 2 == 0)[:, None], low.occ, high.occ)
     pad = wl.margin * (hi - lo)
-    starts = np.where((np.arange(wl.walkers) % 2 == 0)[:, None], states[0], states[1])
     return lo - pad, hi + pad, starts
 
 

@@ -163,3 +163,23 @@ def test_wang_landau_walkers_start_at_both_ends_of_the_quenched_range():
     assert starts.sum(axis=1).tolist() == [4] * 8
     # within 10 % of the span of the true minimum (even walkers) and maximum (odd walkers)
     assert (e_start[0::2] < e.min() + 0.1 * span).all() and (e_start[1::2] > e.max() - 0.1 * span).all()
+
+
+def test_upper_sigma_ends_the_range_near_the_random_energies():
+    """``upper_sigma: 2``: the range ends at the random configurations' mean + 2 std (of the 1,820
+    enumerated, within the sampling error of 64 random starts, ~0.3 std) instead of the maximum,
+    and every walker starts at the low end."""
+    from types import SimpleNamespace
+
+    from pf_app.surrogate.mc_config import WangLandauConfig
+    from pf_app.surrogate.mc_runner import quench_ends
+
+    rng = np.random.default_rng(8)
+    energy = RandomPairs(16, rng)
+    energy.lattice = bcc_supercell(2.87, (2, 2, 2))
+    e = energy(_all_configurations(16, 4))
+    cfg = SimpleNamespace(wang_landau=WangLandauConfig(walkers=64, quench_steps=2000, upper_sigma=2.0, margin=0.0))
+    lo, hi, starts = quench_ends(energy, 4, cfg, rng)
+    assert abs(hi - (e.mean() + 2 * e.std())) < 0.3 * e.std() and hi < e.max() - 0.2 * np.ptp(e)
+    assert lo == pytest.approx(e.min(), abs=0.05 * np.ptp(e))
+    assert (energy(starts) < e.min() + 0.1 * np.ptp(e)).all()
