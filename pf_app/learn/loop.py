@@ -39,6 +39,9 @@ from pf_app.learn.report import round_figures
 from pf_app.learn.sampling import Choice, State, choose, domain_of, sobol_block
 from pf_app.progress import Progress
 
+OUTSIDE_FLAG = "flag_outside_domain"  # an answer measured outside the domain: kept, not learned
+OUTSIDE_TOLERANCE = 0.5  # of the margin
+
 
 def loop_key(cfg) -> str:
     """Hash of the settings that decide the points and models (not output, run, or stop)."""
@@ -64,6 +67,17 @@ def _concat(a: mu_table.MuTable | None, b: mu_table.MuTable) -> mu_table.MuTable
         raise ValueError(f"oracle answers lack column {missing[0]}")
     return mu_table.MuTable(a.order_parameters, {k: np.concatenate([a.columns[k], b.columns[k]]) for k in a.columns},
                             a.meta)
+
+
+def flag_outside(answers: mu_table.MuTable, domain) -> mu_table.MuTable:
+    """``answers`` with the column OUTSIDE_FLAG: 1 where the measured point's sublattice fractions lie
+    more than OUTSIDE_TOLERANCE x margin outside [margin, 1 - margin] (a Monte Carlo box aimed with a
+    poor mu guess can run to x_s ~ 0, where mu ~ kT ln x_s diverges; the loop models g on the domain)."""
+    tol = OUTSIDE_TOLERANCE * domain.lo
+    f = domain.fractions(answers.x)
+    outside = np.any((f < domain.lo - tol) | (f > domain.hi + tol), axis=1)
+    return mu_table.MuTable(answers.order_parameters, {**answers.columns, OUTSIDE_FLAG: outside.astype(float)},
+                            answers.meta)
 
 
 def learnable(table: mu_table.MuTable, flags: tuple[str, ...]) -> np.ndarray:
@@ -130,7 +144,8 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     _check_or_write_config(cfg, out, key)
     held = oracle.held_out()
-    flags = adapters.excluded_flags(cfg.train)
+    flags = (*adapters.excluded_flags(cfg.train), OUTSIDE_FLAG)
+    train = {**cfg.train, "data": {**(cfg.train.get("data") or {}), "exclude_flags": list(flags)}}
     base_seed = int((cfg.train.get("training") or {}).get("seed", 0))
     eval_points = domain.from_unit(sobol_block(cfg.points.seed + 1, 0, cfg.points.candidates, domain.dim))
     stop = cfg.stop
@@ -157,7 +172,7 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
             _write_points(rd.points, choice, spent, state.committee, domain.names)
         # 2. the oracle's answers (resumable inside the round)
         guess = None if r == 0 else _Round(out, r - 1, cfg.output.name).export
-        answers = oracle.answer(choice.points, spent, guess, rd.oracle, table)
+        answers = flag_outside(oracle.answer(choice.points, spent, guess, rd.oracle, table), domain)
         t_oracle = time.perf_counter() - t0
         prev_model = state.mean_model
         table = _concat(table, answers)
@@ -174,7 +189,7 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
             if path.exists():
                 members.append(adapters.load_model(path))
             else:
-                members.append(adapters.train_member(cfg.train, rd.table, base_seed + k, rd.models, f"member{k}",
+                members.append(adapters.train_member(train, rd.table, base_seed + k, rd.models, f"member{k}",
                                                      progress))
         committee = Committee(members)
         t_train = time.perf_counter() - t1
