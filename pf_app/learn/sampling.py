@@ -67,11 +67,13 @@ class Domain:
     def dim(self) -> int:
         return len(self.names)
 
-    def eta(self, f: np.ndarray) -> np.ndarray:
-        return np.asarray(f, float) @ self.Q.T
+    def eta(self, fractions: np.ndarray) -> np.ndarray:
+        """Order parameters (n, S) of sublattice fractions (n, S)."""
+        return np.asarray(fractions, float) @ self.Q.T
 
-    def fractions(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, float) @ self.Q_inv.T
+    def fractions(self, eta: np.ndarray) -> np.ndarray:
+        """Sublattice fractions (n, S) of order parameters (n, S)."""
+        return np.asarray(eta, float) @ self.Q_inv.T
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Points of the unit cube (n, S) mapped onto the domain (fractions sorted)."""
