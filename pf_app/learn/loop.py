@@ -215,7 +215,7 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
         state = State(committee=committee, mean_model=model, new_points=answers.x[new],
                       new_errors=_scaled_errors(prev_model if prev_model is not None else model, answers.x[new],
                                                 answers.mu[new], mu_learned),
-                      failed_targets=_targets(table)[~keep], mu_scale=_rms(mu_learned),
+                      failed_targets=_targets(table)[~keep], asked=_targets(table), mu_scale=_rms(mu_learned),
                       sobol_used=state.sobol_used + sum(1 for x in choice.reasons if x == "sobol"))
         if started:
             bar.update(len(table), force=True, round=r, val_mse=report["validation_mse"], spread=report["spread"])

@@ -17,6 +17,12 @@ A round's points, by reason (column ``reason`` of ``points.csv``):
   Monte Carlo at a target are kappa = target + mu_pred / (2 phi) (the campaign computes them from the
   exported model, :mod:`pf_app.montecarlo.targets`).
 
+A round never asks twice for one point: its targets closer than DUPLICATE_DISTANCE (in the fractions)
+to an earlier target of the round or of an earlier round are dropped (the first one is kept, so the
+choice is deterministic and a resumed loop makes it again) and the round is filled up with the next
+Sobol points.  Coincident targets arise when local points are clipped onto the same corner of the
+domain, or when the committee and the non-convex reason pick the same candidate.
+
 Points whose answer could not be learned (e.g. the Monte Carlo box split into antiphase domains)
 make their neighbourhood (``local_radius``) unattractive for the local reasons: asking again there
 would waste points the same way.
@@ -41,6 +47,7 @@ from pf_app.learn import adapters
 REASONS = ("sobol", "error", "committee", "well", "nonconvex")
 GRID = 64  # compositions, and points per ray from the disordered state, scanned for the wells
 DIRECTIONS = 32  # rays per composition scanned for the wells (one when there is one ordering parameter)
+DUPLICATE_DISTANCE = 1e-9  # in fractions: targets closer than this are one point (round-off apart at most)
 B2_ORDER_PARAMETERS = ([[1.0, 1.0], [1.0, -1.0]], 2.0 ** -0.5, ("c", "eta"))  # Q, scale, names: DESIGN.md
 
 
@@ -162,8 +169,9 @@ def far_from(f: np.ndarray, avoid: np.ndarray, radius: float) -> np.ndarray:
     """Mask of rows of ``f`` farther than ``radius`` from every row of ``avoid``."""
     if len(avoid) == 0 or len(f) == 0:
         return np.ones(len(f), bool)
-    d2 = ((f[:, None, :] - avoid[None, :, :]) ** 2).sum(axis=2)
-    return d2.min(axis=1) > radius ** 2
+    from scipy.spatial import cKDTree
+
+    return cKDTree(avoid).query(f, k=1)[0] > radius  # memory O(len(f) + len(avoid)): avoid may be every target
 
 
 def jitter(domain: Domain, centres: np.ndarray, n: int, radius: float, rng) -> np.ndarray:
@@ -213,17 +221,56 @@ class State:
     new_points: np.ndarray | None = None  # (n, d) learned points of the last round
     new_errors: np.ndarray | None = None  # (n,) their scaled errors under the committee before them
     failed_targets: np.ndarray | None = None  # (m, d) targets whose answers could not be learned
+    asked: np.ndarray | None = None  # (k, d) every target of the earlier rounds
     mu_scale: np.ndarray | None = None  # (d,) RMS of the learned mu per order parameter
     sobol_used: int = 0
 
 
+def new_rows(f: np.ndarray, earlier: np.ndarray, distance: float) -> np.ndarray:
+    """Mask of the rows of ``f`` (fractions) farther than ``distance`` from every row of ``earlier``
+    and from every row of ``f`` before them that the mask keeps (the first of coincident rows stays)."""
+    keep = far_from(f, earlier, distance)
+    for i in np.flatnonzero(keep)[1:]:
+        kept = np.flatnonzero(keep[:i])
+        keep[i] = not np.any(((f[kept] - f[i]) ** 2).sum(axis=1) <= distance ** 2)
+    return keep
+
+
+def distinct(choice: Choice, asked: np.ndarray | None, pcfg, sobol_start: int, domain: Domain) -> Choice:
+    """``choice`` without the targets that repeat one of it or of ``asked`` (see the module docstring),
+    filled up to its length with the Sobol points from index ``sobol_start`` on (reason ``sobol``)."""
+    n, d = len(choice.points), domain.dim
+    earlier = domain.fractions(asked) if asked is not None and len(asked) else np.zeros((0, d))
+    points, reasons = choice.points, list(choice.reasons)
+    for _ in range(8):  # scrambled Sobol points do not repeat: one fill-up, rarely a second
+        keep = new_rows(domain.fractions(points), earlier, DUPLICATE_DISTANCE)
+        points, reasons = points[keep], [x for x, k in zip(reasons, keep) if k]
+        if len(points) == n:
+            break
+        extra = domain.from_unit(sobol_block(pcfg.seed, sobol_start, n - len(points), d))
+        sobol_start += len(extra)
+        points, reasons = np.vstack([points, extra]), reasons + ["sobol"] * len(extra)
+    else:
+        raise RuntimeError(f"could not find {n} distinct targets")  # Sobol points repeating: not seen
+    return Choice(points, reasons)
+
+
 def choose(round_index: int, pcfg, state: State, domain: Domain) -> Choice:
-    """The points of round ``round_index`` (see the module docstring for the reasons)."""
-    d = domain.dim
-    rng = np.random.default_rng([pcfg.seed, round_index])
+    """The points of round ``round_index`` (see the module docstring for the reasons), all distinct
+    from each other and from ``state.asked``."""
     if round_index == 0 or state.committee is None:
         n = pcfg.initial
-        return Choice(domain.from_unit(sobol_block(pcfg.seed, state.sobol_used, n, d)), ["sobol"] * n)
+        choice = Choice(domain.from_unit(sobol_block(pcfg.seed, state.sobol_used, n, domain.dim)), ["sobol"] * n)
+    else:
+        n = pcfg.sobol
+        choice = _choose_by_reason(round_index, pcfg, state, domain)
+    return distinct(choice, state.asked, pcfg, state.sobol_used + n, domain)
+
+
+def _choose_by_reason(round_index: int, pcfg, state: State, domain: Domain) -> Choice:
+    """The points of a round after the first, reason by reason (they may coincide: :func:`distinct`)."""
+    d = domain.dim
+    rng = np.random.default_rng([pcfg.seed, round_index])
     r = pcfg.local_radius
     failed = domain.fractions(state.failed_targets) if state.failed_targets is not None and len(state.failed_targets) \
         else np.zeros((0, d))
@@ -236,14 +283,16 @@ def choose(round_index: int, pcfg, state: State, domain: Domain) -> Choice:
         idx = np.flatnonzero(ok)[spread_pick(f[ok], state.new_errors[ok], pcfg.error, r)]
         parts.append(("error", jitter(domain, state.new_points[idx], pcfg.error, r, rng)))
 
-    candidates = domain.from_unit(sobol_block(pcfg.seed + 1, 0, pcfg.candidates, d))
+    candidates = domain.from_unit(sobol_block(pcfg.seed + 1, 0, pcfg.candidates, d))  # the same every round
     fc = domain.fractions(candidates)
-    allowed = far_from(fc, failed, r)
+    asked = domain.fractions(state.asked) if state.asked is not None and len(state.asked) else np.zeros((0, d))
+    allowed = far_from(fc, failed, r) & far_from(fc, asked, DUPLICATE_DISTANCE)  # a candidate is asked once
     if pcfg.committee:
         std = state.committee.predict(candidates).mu_std
         score = np.sqrt(((std / state.mu_scale) ** 2).sum(axis=1))
         idx = np.flatnonzero(allowed)[spread_pick(fc[allowed], score[allowed], pcfg.committee, r)]
         parts.append(("committee", candidates[idx]))
+        allowed[idx] = False  # not picked again for the non-convex reason
 
     if pcfg.wells:
         n_well = pcfg.wells // 2

@@ -22,11 +22,11 @@ from pf_app.idnn.synthetic import landau_b2
 from pf_app.learn import oracles
 from pf_app.learn.committee import Committee
 from pf_app.learn.config import load_learn_config
-from pf_app.learn.sampling import b2_domain
+from pf_app.learn.sampling import DUPLICATE_DISTANCE, b2_domain
 
 pytest.importorskip("tensorflow")
 
-from pf_app.learn.loop import run_loop  # noqa: E402
+from pf_app.learn.loop import _read_points, run_loop  # noqa: E402
 from pf_app.idnn.weights import load  # noqa: E402
 
 VAL_TARGET = 1e-4  # eV^2: held-out MSE of mu; RMS error 0.01 eV against mu_c spanning +-2.4 eV (0.4 %)
@@ -112,8 +112,9 @@ def test_committee_spread_shrinks_where_points_are_added(tmp_path):
 
 
 def test_killed_loop_resumes_without_duplicated_points(reference, tmp_path, monkeypatch):
-    """Kill in round 1 after 10 answers; the rerun asks only for the missing points and its table is the
-    reference loop's table at the same round, row for row."""
+    """Kill in round 1 after 10 answers; the rerun asks only for the missing points, no two targets
+    coincide (a round drops repeated targets, :func:`pf_app.learn.sampling.distinct`), and its table is
+    the reference loop's table at the same round, row for row."""
     ref_out, _ = reference
     path = _config(tmp_path, "killed")
     shutil.copytree(ref_out / "rounds" / "r000", tmp_path / "killed" / "rounds" / "r000")  # a finished round
@@ -144,8 +145,16 @@ def test_killed_loop_resumes_without_duplicated_points(reference, tmp_path, monk
     table = mu_table.read(tmp_path / "killed" / "rounds" / "r001" / "table.csv")
     ids = table.columns["point_id"]
     assert len(np.unique(ids)) == len(ids) == summary["points"] == 128
-    targets = np.column_stack([table.columns["target_c"], table.columns["target_eta"]])
-    assert len(np.unique(targets, axis=0)) == len(targets)
+    # no two targets of the loop on one point, not even round-off apart (sampling.DUPLICATE_DISTANCE)
+    f = b2_domain(0.02).fractions(np.column_stack([table.columns["target_c"], table.columns["target_eta"]]))
+    d2 = ((f[:, None, :] - f[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(d2, np.inf)
+    assert np.sqrt(d2.min()) > DUPLICATE_DISTANCE
+    # the killed run chose the reference's round-1 points, with the same reasons, and its table is the
+    # reference's, row for row (the round-0 models are read back exactly: JSON floats round-trip)
+    killed_points, ref_points = (_read_points(out / "rounds" / "r001" / "points.csv", ("c", "eta"))
+                                 for out in (tmp_path / "killed", ref_out))
+    assert np.array_equal(killed_points.points, ref_points.points) and killed_points.reasons == ref_points.reasons
     ref = mu_table.read(ref_out / "rounds" / "r001" / "table.csv")
     for name in ("point_id", "target_c", "target_eta", "c", "eta", "mu_c", "mu_eta"):
         assert np.array_equal(table.columns[name], ref.columns[name]), name
