@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from pf_app.atomic_files import atomic_path
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -28,7 +30,8 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as fh:
+    """``rows`` as CSV, whole or not at all (a temporary file beside ``path``, renamed onto it)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
