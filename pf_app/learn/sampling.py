@@ -43,32 +43,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from pf_app.learn import adapters
+from pf_app.montecarlo.order_parameters import OrderParameterMap
+from pf_app.montecarlo.standard_models import B2_MAP
 
 REASONS = ("sobol", "error", "committee", "well", "nonconvex")
 GRID = 64  # compositions, and points per ray from the disordered state, scanned for the wells
 DIRECTIONS = 32  # rays per composition scanned for the wells (one when there is one ordering parameter)
 DUPLICATE_DISTANCE = 1e-9  # in fractions: targets closer than this are one point (round-off apart at most)
-B2_ORDER_PARAMETERS = ([[1.0, 1.0], [1.0, -1.0]], 2.0 ** -0.5, ("c", "eta"))  # Q, scale, names: DESIGN.md
 
 
 class Domain:
     """Order parameters eta = Q x of sorted sublattice fractions x in [margin, 1 - margin]^S."""
 
     def __init__(self, Q, names, margin: float):
-        self.Q = np.atleast_2d(np.asarray(Q, float))
-        self.names = tuple(names)
+        # the map checks Q (square, invertible) and the names and converts eta <-> x; the ordering cell
+        # does not enter the loop (only the sublattice fractions do), so it is the identity here
+        self.map = OrderParameterMap(np.eye(3, dtype=int), Q, names)
+        self.names = self.map.names
         self.lo, self.hi = margin, 1.0 - margin
-        s = self.Q.shape
-        if s[0] != s[1] or np.linalg.cond(self.Q) > 1e10:
-            raise ValueError(f"Q must be square and invertible, got shape {s}")
-        if len(self.names) != s[0]:
-            raise ValueError(f"{s[0]} order parameters but {len(self.names)} names")
-        if not np.allclose(self.Q[0], self.Q[0, 0]) or self.Q[0, 0] == 0:
+        Q = self.map.Q
+        if not self.map.is_composition[0] or Q[0, 0] == 0:
             raise ValueError("the first row of Q must be the composition (equal entries)")
-        if s[0] > 1 and not np.allclose(self.Q[1:].sum(axis=1), 0.0, atol=1e-12 * np.abs(self.Q).max()):
+        if len(Q) > 1 and not np.allclose(Q[1:].sum(axis=1), 0.0, atol=1e-12 * np.abs(Q).max()):
             raise ValueError("the rows of Q after the first must sum to zero (ordering parameters vanish "
                              "in the disordered state)")
-        self.Q_inv = np.linalg.inv(self.Q)
 
     @property
     def dim(self) -> int:
@@ -76,11 +74,11 @@ class Domain:
 
     def eta(self, fractions: np.ndarray) -> np.ndarray:
         """Order parameters (n, S) of sublattice fractions (n, S)."""
-        return np.asarray(fractions, float) @ self.Q.T
+        return self.map.eta(fractions)
 
     def fractions(self, eta: np.ndarray) -> np.ndarray:
         """Sublattice fractions (n, S) of order parameters (n, S)."""
-        return np.asarray(eta, float) @ self.Q_inv.T
+        return self.map.fractions(eta)
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Points of the unit cube (n, S) mapped onto the domain (fractions sorted)."""
@@ -92,7 +90,7 @@ class Domain:
 
     def compositions(self, n: int) -> np.ndarray:
         """``n`` compositions (first order parameter) evenly over the domain's range."""
-        q = self.Q[0].sum()
+        q = self.map.Q[0].sum()
         return np.linspace(q * self.lo, q * self.hi, n)
 
     def directions(self) -> np.ndarray:
@@ -123,9 +121,8 @@ class Domain:
 
 
 def b2_domain(margin: float) -> Domain:
-    """(c, eta >= 0) with sublattice fractions x1, x2 in [margin, 1 - margin]."""
-    Q, scale, names = B2_ORDER_PARAMETERS
-    return Domain(scale * np.asarray(Q), names, margin)
+    """(c, eta >= 0) with sublattice fractions x1, x2 in [margin, 1 - margin] (the B2 map of DESIGN.md)."""
+    return Domain(B2_MAP.Q, B2_MAP.names, margin)
 
 
 def domain_of(cfg) -> Domain:
