@@ -2,7 +2,9 @@
 
 The gradient dg/dx is written out in forward mode (each layer's Jacobian from the activation's
 derivative, e.g. the logistic function for softplus), so value and derivatives share the layer
-pre-activations as common sub-expressions.  The numpy twin is :meth:`IDNNWeights.evaluate` (and, with Hessians, its compiled
+pre-activations as common sub-expressions.  A baseline of the weights (:mod:`pf_app.idnn.baseline`,
+e.g. ideal mixing with ln of the sublattice fractions) is added as its own UFL expression.
+The numpy twin is :meth:`IDNNWeights.evaluate` (and, with Hessians, its compiled
 :class:`~pf_app.idnn.compiled_network.CompiledIDNN`).
 """
 
@@ -81,11 +83,15 @@ class NetworkFreeEnergy:
 
     def ufl(self, fields):
         y, _ = self._forward(fields, with_gradient=False)
-        return self.weights.output_offset + self.weights.output_scale * y
+        g = self.weights.output_offset + self.weights.output_scale * y
+        return g if self.weights.baseline is None else self.weights.baseline.ufl(fields) + g
 
     def ufl_gradient(self, fields):
         _, dy = self._forward(fields, with_gradient=True)
-        return [self.weights.output_scale * d for d in dy]
+        grad = [self.weights.output_scale * d for d in dy]
+        if self.weights.baseline is None:
+            return grad
+        return [b + d for b, d in zip(self.weights.baseline.ufl_gradient(fields), grad)]
 
 
 def _monomial(fields, powers):

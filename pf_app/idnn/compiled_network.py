@@ -183,4 +183,7 @@ class CompiledIDNN:
             for q, (k, l) in enumerate(zip(pk, pl)):
                 hess[rows, k, l] = hess[rows, l, k] = x_in[0, 1 + d + q]
         s = w.output_scale
-        return w.output_offset + s * g, s * grad, s * hess
+        out = (w.output_offset + s * g, s * grad, s * hess)
+        if w.baseline is None:
+            return out
+        return tuple(a + b for a, b in zip(out, w.baseline.evaluate(x, 2)))  # g = baseline + network

@@ -37,14 +37,29 @@ class IDNNArchitectureConfig:
     # invariants h(x): polynomials, e.g. ["c", "eta^2"], or the name of a set (pf_app.idnn.invariants:
     # "b2", "cubic"); default: (c, eta^2) for B2, else the order parameters
     features: tuple[str, ...] | str | None = None
+    # an analytic part of g the network does not learn (pf_app.idnn.baseline): "none", or "ideal_mixing":
+    # g = (kT/S) sum_s [x_s ln x_s + (1 - x_s) ln(1 - x_s)] + network, x = Q^-1 eta the sublattice
+    # fractions, kT the data's temperature (data.temperature); the network is fitted to mu - dg_ideal/deta
+    baseline: Literal["none", "ideal_mixing"] = "none"
+    # eta = baseline_Q x (S x S, any scale folded in) for ideal_mixing; null: the B2 map for (c, eta)
+    # (the learn loop fills in its campaign's or its order_parameters' map)
+    baseline_Q: list[list[float]] | None = None
 
     def check(self, fail):
+        import numpy as np
+
         from pf_app.idnn.invariants import INVARIANT_SETS
 
         if not self.hidden or any(n < 1 for n in self.hidden):
             fail("hidden", "a non-empty list of positive layer widths", list(self.hidden))
         if isinstance(self.features, str) and self.features not in INVARIANT_SETS:
             fail("features", f"a list of polynomials or an invariant set ({', '.join(INVARIANT_SETS)})", self.features)
+        if self.baseline_Q is not None:
+            if self.baseline != "ideal_mixing":
+                fail("baseline_Q", "null unless baseline is 'ideal_mixing'", self.baseline_Q)
+            Q = np.asarray(self.baseline_Q, float) if len({len(r) for r in self.baseline_Q}) == 1 else np.zeros((0, 1))
+            if Q.ndim != 2 or Q.shape[0] != Q.shape[1] or Q.shape[0] < 1 or np.linalg.cond(Q) > 1e10:
+                fail("baseline_Q", "a square invertible matrix (eta = Q x of the sublattice fractions)", self.baseline_Q)
 
 
 @dataclass(frozen=True)

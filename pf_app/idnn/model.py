@@ -1,4 +1,7 @@
-"""The IDNN as a Keras model (float64): g(x) = offset + scale * Y((h(x) - shift) / h_scale).
+"""The IDNN as a Keras model (float64): g(x) = baseline(x) + offset + scale * Y((h(x) - shift) / h_scale).
+
+``baseline`` is an optional analytic part (:mod:`pf_app.idnn.baseline`, e.g. the ideal mixing free
+energy; ``model.baseline`` of the training config), fixed during training: the network learns the rest.
 
 ``h`` are polynomial invariants of the order parameters x, so symmetries of g hold exactly; the
 derivatives dg/dx come from :meth:`IDNN.value_and_gradient` (a GradientTape through the invariants,
@@ -44,13 +47,14 @@ class IDNN(keras.Model):
     """Free energy network; ``layers_spec`` is a list of (units, use_bias, activation name)."""
 
     def __init__(self, order_parameters, features, layers_spec, feature_shift, feature_scale,
-                 output_scale: float = 1.0, output_offset: float = 0.0, **kw):
+                 output_scale: float = 1.0, output_offset: float = 0.0, baseline=None, **kw):
         super().__init__(dtype=DTYPE, **kw)
         self.order_parameters = tuple(order_parameters)
         self.invariant_terms = [list(t) for t in features]
         self.feature_shift = tf.constant(np.asarray(feature_shift, float))
         self.feature_scale = tf.constant(np.asarray(feature_scale, float))
         self.output_scale, self.output_offset = float(output_scale), float(output_offset)
+        self.baseline = baseline  # pf_app.idnn.baseline.IdealMixing or None (not trained)
         self.activations = [act for _, _, act in layers_spec]
         self.dense = [keras.layers.Dense(units, use_bias=bias, activation=_KERAS_ACTIVATION[act], dtype=DTYPE)
                       for units, bias, act in layers_spec]
@@ -72,7 +76,8 @@ class IDNN(keras.Model):
     def call(self, x):
         x = tf.convert_to_tensor(x, tf.float64)
         z = (invariants(x, self.invariant_terms) - self.feature_shift) / self.feature_scale
-        return self.output_offset + self.output_scale * self.network(z)
+        g = self.output_offset + self.output_scale * self.network(z)
+        return g if self.baseline is None else g + self.baseline.tf(x)
 
     def value_and_gradient(self, x):
         """g (N,) and dg/dx (N, d) at x (N, d)."""
@@ -84,17 +89,17 @@ class IDNN(keras.Model):
 
 
 def build_idnn(order_parameters, features, hidden, activation, feature_shift, feature_scale,
-               output_scale: float = 1.0) -> IDNN:
-    """A fresh network: hidden layers with bias, then a linear output without bias."""
+               output_scale: float = 1.0, baseline=None) -> IDNN:
+    """A fresh network: hidden layers with bias, then a linear output without bias (plus ``baseline``)."""
     spec = [(n, True, activation) for n in hidden] + [(1, False, "linear")]
-    return IDNN(order_parameters, features, spec, feature_shift, feature_scale, output_scale)
+    return IDNN(order_parameters, features, spec, feature_shift, feature_scale, output_scale, baseline=baseline)
 
 
 def from_weights(w: IDNNWeights) -> IDNN:
     """The Keras twin of a weights file (the same numbers, float64)."""
     spec = [(l.weights.shape[1], l.bias is not None, l.activation) for l in w.layers]
     model = IDNN(w.order_parameters, w.features, spec, w.feature_shift, w.feature_scale, w.output_scale,
-                 w.output_offset)
+                 w.output_offset, baseline=w.baseline)
     for layer, lw in zip(model.dense, w.layers):
         layer.set_weights([lw.weights] + ([] if lw.bias is None else [lw.bias]))
     return model
@@ -107,4 +112,4 @@ def to_weights(model: IDNN, energy_unit: str = "unspecified", provenance: dict |
         layers.append(Layer(values[0], values[1] if layer.use_bias else None, act))
     return IDNNWeights(model.order_parameters, [list(t) for t in model.invariant_terms], layers,
                        model.feature_shift.numpy().copy(), model.feature_scale.numpy().copy(),
-                       model.output_scale, model.output_offset, energy_unit, dict(provenance or {}))
+                       model.output_scale, model.output_offset, energy_unit, dict(provenance or {}), model.baseline)

@@ -9,6 +9,7 @@ run to the same weights; it is removed once the results are written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +62,42 @@ def invariant_terms(cfg: IDNNConfig, order_parameters: tuple[str, ...]):
     return terms
 
 
+def make_baseline(cfg: IDNNConfig, data: FitData):
+    """The ``model.baseline`` of ``cfg`` for ``data`` (None for ``none``): ideal mixing at the data's kT
+    on the sublattices of ``model.baseline_Q`` (null: B2's map for (c, eta)).  Every row the network
+    learns from must have its sublattice fractions strictly inside (0, 1), where g_ideal is defined."""
+    if cfg.model.baseline == "none":
+        return None
+    from pf_app.idnn.baseline import IdealMixing
+
+    names = data.order_parameters
+    Q = cfg.model.baseline_Q
+    if Q is None:
+        if tuple(names) != ("c", "eta"):
+            raise ConfigError(None, "model.baseline_Q", f"the map eta = Q x of the sublattice fractions x to the "
+                              f"order parameters {', '.join(names)} (null only for B2's c, eta)", None)
+        from pf_app.montecarlo.standard_models import B2_MAP
+
+        Q = B2_MAP.Q
+    Q = np.asarray(Q, float)
+    if Q.shape != (len(names), len(names)):
+        raise ConfigError(None, "model.baseline_Q", f"a {len(names)} x {len(names)} matrix (one row per order "
+                          f"parameter {', '.join(names)})", Q.tolist())
+    baseline = IdealMixing.from_order_parameter_map(data.provenance["temperature"], Q)
+    x = np.vstack([data.x_train, data.x_val, data.x_value])
+    f = baseline.fractions(x)
+    bad = np.flatnonzero(np.any((f <= 0.0) | (f >= 1.0), axis=1))
+    if len(bad):
+        raise ConfigError(None, "model.baseline", "for ideal_mixing, data whose sublattice fractions x = Q^-1 eta "
+                          "all lie in (0, 1) (drop or flag the other rows)",
+                          f"{len(bad)} rows of {data.provenance['data_file']} outside, e.g. "
+                          f"{', '.join(names)} = {x[bad[0]].tolist()} (fractions {f[bad[0]].tolist()})")
+    return baseline
+
+
 def scales(cfg: IDNNConfig, data: FitData, h_train: np.ndarray):
-    """Feature shift/scale, label scales s_k and the output scale (energy per site)."""
+    """Feature shift/scale, label scales s_k and the output scale (energy per site); with a baseline
+    ``data.mu_train`` is what the network learns (mu minus the baseline's)."""
     d, m = data.x_train.shape[1], h_train.shape[1]
     if cfg.scaling.inputs:
         shift, scale = h_train.mean(axis=0), h_train.std(axis=0)
@@ -123,9 +158,12 @@ def prepare(cfg: IDNNConfig):
     data = load_fit_data(cfg.data, cfg.training.seed, cfg.loss.anchors)
     terms = invariant_terms(cfg, data.order_parameters)
     h_train = invariants(tf.constant(data.x_train), terms).numpy()
-    shift, scale, label_scale, output_scale = scales(cfg, data, h_train)
+    baseline = make_baseline(cfg, data)
+    learned = data if baseline is None else dataclasses.replace(
+        data, mu_train=data.mu_train - baseline.evaluate(data.x_train, 1)[1])
+    shift, scale, label_scale, output_scale = scales(cfg, learned, h_train)
     model = build_idnn(data.order_parameters, terms, cfg.model.hidden, cfg.model.activation, shift, scale,
-                       output_scale)
+                       output_scale, baseline)
     objective = Objective(lambda x: model.value_and_gradient(x)[1], model, label_scale,
                           loss_weights(cfg, data.order_parameters), output_scale, cfg.loss.value_weight)
     return data, model, objective

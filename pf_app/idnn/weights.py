@@ -12,6 +12,11 @@ Format ``pf_app.idnn`` version 1 (documented in ``docs/formats.md``)::
      "energy_unit": "...", "per_site": true,
      "provenance": {...}}
 
+Version 2 is version 1 plus ``"baseline"``: an analytic part of g added to the network,
+g = baseline(x) + offset + scale * y(z); ``{"kind": "ideal_mixing", "kT": ..., "fractions_from_order_parameters":
+A}`` is the ideal mixing free energy of the sublattice fractions A x (:mod:`pf_app.idnn.baseline`).
+A file without a baseline is written as version 1 (unchanged); version 1 is read as version 2 without one.
+
 A layer maps a (rows x n_in) to a @ W + b with W of shape (n_in x n_out), then the activation
 (``softplus``, ``tanh``, ``logistic`` or ``linear``).  ``bias`` may be null (no bias).
 """
@@ -26,7 +31,8 @@ import numpy as np
 from pf_app.config import ConfigError, load_json
 from pf_app.atomic_files import write_json_atomic
 
-FORMAT, VERSION = "pf_app.idnn", 1
+FORMAT, VERSION = "pf_app.idnn", 2
+READABLE_VERSIONS = (1, 2)  # 1: no baseline
 ACTIVATIONS = ("softplus", "tanh", "logistic", "linear")
 
 
@@ -86,6 +92,7 @@ class IDNNWeights:
     output_offset: float = 0.0
     energy_unit: str = "unspecified"
     provenance: dict = field(default_factory=dict)
+    baseline: object | None = None  # pf_app.idnn.baseline.IdealMixing (g = baseline + network), or None
 
     # ---- construction -------------------------------------------------------------------------
     @staticmethod
@@ -149,18 +156,22 @@ class IDNNWeights:
         y, dy, d2y = self.network(z, order)
         g = self.output_offset + self.output_scale * y
         if order == 0:
-            return g
+            return g if self.baseline is None else g + self.baseline.evaluate(x, 0)
         grad = self.output_scale * (dy[:, :, None] * dz).sum(axis=1)
         if order == 1:
-            return g, grad
+            return (g, grad) if self.baseline is None else self._with_baseline(x, 1, g, grad)
         dzT = dz.transpose(0, 2, 1)
         hess = self.output_scale * (dzT @ d2y @ dz + (dy[:, :, None, None] * d2z).sum(axis=1))
-        return g, grad, hess
+        return (g, grad, hess) if self.baseline is None else self._with_baseline(x, 2, g, grad, hess)
+
+    def _with_baseline(self, x, order: int, *network):
+        """The network's g and derivatives plus the baseline's (the same order)."""
+        return tuple(a + b for a, b in zip(network, self.baseline.evaluate(x, order)))
 
     # ---- JSON ---------------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {
-            "format": FORMAT, "version": VERSION,
+        out = {
+            "format": FORMAT, "version": VERSION if self.baseline is not None else 1,
             "order_parameters": list(self.order_parameters),
             "features": [[{"coef": float(c), "powers": [int(p) for p in pw]} for c, pw in f] for f in self.features],
             "feature_shift": [float(v) for v in self.feature_shift],
@@ -172,6 +183,9 @@ class IDNNWeights:
             "energy_unit": self.energy_unit, "per_site": True,
             "provenance": self.provenance,
         }
+        if self.baseline is not None:
+            out["baseline"] = self.baseline.to_json()
+        return out
 
     def save(self, path: str | Path) -> None:
         write_json_atomic(path, self.to_json())
@@ -184,7 +198,9 @@ def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
             raise ConfigError(file, key, expected, got)
 
     need("format", data.get("format") == FORMAT, f"{FORMAT!r}", data.get("format"))
-    need("version", data.get("version") == VERSION, f"version {VERSION}", data.get("version"))
+    version = data.get("version")
+    need("version", version in READABLE_VERSIONS, f"one of the versions {list(READABLE_VERSIONS)}", version)
+    need("baseline", version >= 2 or data.get("baseline") is None, "no baseline in a version-1 file", data.get("baseline"))
     ops = tuple(data.get("order_parameters") or ())
     need("order_parameters", len(ops) >= 1 and all(isinstance(o, str) for o in ops), "a list of names", ops)
     feats = []
@@ -215,9 +231,11 @@ def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
         layers.append(Layer(w, b, act))
         n_in = w.shape[1]
     need("layers", len(layers) >= 1 and n_in == 1, "layers ending in a single output", n_in)
+    from pf_app.idnn.baseline import baseline_from_json
+
     return IDNNWeights(ops, feats, layers, shift, scale, float(data.get("output_scale", 1.0)),
                        float(data.get("output_offset", 0.0)), str(data.get("energy_unit", "unspecified")),
-                       dict(data.get("provenance") or {}))
+                       dict(data.get("provenance") or {}), baseline_from_json(data.get("baseline"), len(ops), need))
 
 
 def load(path: str | Path) -> IDNNWeights:

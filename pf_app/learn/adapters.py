@@ -43,6 +43,25 @@ def check_training_section(train: dict, file) -> None:
     training_config(train, Path("table.csv"), 0, Path("."), "check", file)
 
 
+def with_baseline_map(train: dict, Q: np.ndarray, file=None) -> dict:
+    """``train`` with ``model.baseline_Q`` set to the loop's order-parameter map Q (eta = Q x, scale
+    folded in) when ``model.baseline`` is ``ideal_mixing`` and no map is given; a given map must be Q."""
+    model = train.get("model") or {}
+    if model.get("baseline") != "ideal_mixing":
+        return train
+    given = model.get("baseline_Q")
+    if given is None:
+        return {**train, "model": {**model, "baseline_Q": np.asarray(Q, float).tolist()}}
+    try:
+        same = np.allclose(np.asarray(given, float), Q, rtol=0.0, atol=1e-12)
+    except ValueError:
+        same = False
+    if not same:
+        raise ConfigError(file, "train.model.baseline_Q", f"the loop's order-parameter map {np.asarray(Q).tolist()} "
+                          "(or null: the loop fills it in)", given)
+    return train
+
+
 def excluded_flags(train: dict) -> tuple[str, ...]:
     """The flag columns whose non-zero rows the trainer drops (``train.data.exclude_flags``)."""
     return tuple((train.get("data") or {}).get("exclude_flags") or ())

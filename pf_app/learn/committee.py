@@ -11,7 +11,8 @@ Export (``committee.export``):
   ``pf_app.idnn`` format, K times wider: the members' first layers side by side (each member's
   input standardization folded into its weights and biases), their hidden layers block-diagonal,
   their linear output layers stacked with weights s_k/K.  Its mu is the mean of the members' mu to
-  round-off; a phase-field step costs about K times a member's network.
+  round-off; a phase-field step costs about K times a member's network.  The members' common
+  baseline (``model.baseline``, e.g. ideal mixing; they must share it) is the mean's baseline.
 * ``closest_member``: the member whose mu is closest (RMS over the domain) to the committee mean;
   as cheap as one member, not the mean.
 """
@@ -64,6 +65,9 @@ class Committee:
                 raise ValueError("committee members differ in invariants, order parameters or activations")
             if first.layers[-1].activation != "linear" or first.layers[-1].weights.shape[1] != 1:
                 raise ValueError("members must end in one linear output unit")
+            if (m.baseline is None) != (first.baseline is None) or \
+                    (m.baseline is not None and not m.baseline.same_as(first.baseline)):
+                raise ValueError("committee members differ in their baseline (model.baseline)")
         layers = []
         for i, proto in enumerate(first.layers):
             last = i == len(first.layers) - 1
@@ -90,7 +94,7 @@ class Committee:
         offset = float(np.mean([m.output_offset for m in self.members]))
         n_features = len(first.features)
         return IDNNWeights(first.order_parameters, first.features, layers, np.zeros(n_features), np.ones(n_features),
-                           1.0, offset, first.energy_unit, dict(provenance or {}))
+                           1.0, offset, first.energy_unit, dict(provenance or {}), first.baseline)
 
     def export(self, kind: str, x: np.ndarray, provenance: dict | None = None):
         """The committee's single-network product: ``mean`` or ``closest_member`` (chosen at x)."""
@@ -101,5 +105,5 @@ class Committee:
         IDNNWeights, _ = model_class()
         return IDNNWeights(member.order_parameters, member.features, member.layers, member.feature_shift,
                            member.feature_scale, member.output_scale, member.output_offset, member.energy_unit,
-                           {**(provenance or {}), "committee_member": i})
+                           {**(provenance or {}), "committee_member": i}, member.baseline)
 

@@ -137,6 +137,7 @@ def load_learn_config(path: str | Path, overrides: dict | None = None) -> LearnC
         file = cfg.oracle.campaign if cfg.oracle.kind == "monte_carlo" else path
         raise ConfigError(file, "order_parameters.Q", f"a square invertible matrix, one name per row, the first row "
                           f"the composition, the others summing to zero ({exc})") from None
+    adapters.with_baseline_map(cfg.train, domain_of(cfg).map.Q, path)
     if cfg.oracle.kind == "exact":
         known = tuple(adapters.exact_free_energy(cfg.oracle.free_energy, path).order_parameters)
         if known != names:

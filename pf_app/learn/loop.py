@@ -146,6 +146,7 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
     held = oracle.held_out()
     flags = (*adapters.excluded_flags(cfg.train), OUTSIDE_FLAG)
     train = {**cfg.train, "data": {**(cfg.train.get("data") or {}), "exclude_flags": list(flags)}}
+    train = adapters.with_baseline_map(train, domain.map.Q, file)  # model.baseline: ideal_mixing's sublattices
     base_seed = int((cfg.train.get("training") or {}).get("seed", 0))
     eval_points = domain.from_unit(sobol_block(cfg.points.seed + 1, 0, cfg.points.candidates, domain.dim))
     stop = cfg.stop
