@@ -6,7 +6,7 @@ steps, Newton iterations (rejected attempts included), rejected attempts, and th
 F(t) at the PFHub reference times against the published MOOSE upload (baseline).  ``--quick`` runs
 to t = 100 (F(10), F(100)); the full run goes to t = 1e6 (about 15 min on 2 idle cores).
 
-    .venv/bin/python benchmarks/pfhub_bm1.py [--quick] [--ranks 2] [--set KEY=VALUE ...]
+    .venv/bin/python benchmarks/pfhub_bm1.py [--quick] [--ranks 2] [--set KEY=VALUE ...] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="run to t = 100 only")
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--set", action="append", default=[], help="extra case overrides, e.g. time.error.tolerance=1e-4")
+    ap.add_argument("--keep", type=Path, metavar="DIR",
+                    help="write the run's results (energy.csv, fields, pictures) to DIR and keep them")
     args = ap.parse_args()
     t_end = 100.0 if args.quick else 1.0e6
     with tempfile.TemporaryDirectory(prefix="pfhub_bm1_") as tmp:
-        out = Path(tmp) / "run"
+        out = args.keep.resolve() if args.keep else Path(tmp) / "run"
         cmd = [str(Path(sys.executable).parent / "mpirun"), "-n", str(args.ranks), sys.executable, "-m", "pf_app",
                "run", str(CASE), "--quiet", "--output", str(out), "--set", f"time.t_end={t_end}",
                *(x for s in args.set for x in ("--set", s))]

@@ -33,6 +33,7 @@ from pf_app.phasefield.solver import NewtonSolver
 from pf_app.phasefield.timestepping import StepController, error_constant
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+ETA_SHRINKING_EXPONENT = 0.1  # dt ~ t^a with a below minus this over the window: no ETA
 ETA_WINDOW_STEPS = 10  # the ETA extrapolates the cost and the growth of dt over this many recent steps
 LANDING_RTOL = 1e-9  # a step within this fraction of dt of a target time lands on it
 
@@ -158,17 +159,10 @@ class Simulation:
         s, m = self.state, self.model
         if s.dt_prev is None:
             return None
-        dt_prev2 = s.dt_prev2 if self.cfg.time.scheme == "bdf2" else None
-        constant, order = error_constant(dt, s.dt_prev, dt_prev2)
+        constant, order = error_constant(dt, s.dt_prev, self._dt_prev2())
         n = m.V.dofmap.index_map.size_local * m.n_fields
-        u, un, unm1, unm2 = (f.x.array[:n].reshape(-1, m.n_fields) for f in (m.u, m.u_n, m.u_nm1, self.u_nm2))
-        t0, t1, t2, t = -(s.dt_prev + (dt_prev2 or 0.0)), -s.dt_prev, 0.0, dt
-        if dt_prev2 is None:
-            pred = un + (t - t2) / (t2 - t1) * (un - unm1)
-        else:  # Lagrange polynomial through (t0, u_{n-2}), (t1, u_{n-1}), (t2, u_n) at t
-            pred = (unm2 * (t - t1) * (t - t2) / ((t0 - t1) * (t0 - t2))
-                    + unm1 * (t - t0) * (t - t2) / ((t1 - t0) * (t1 - t2))
-                    + un * (t - t0) * (t - t1) / ((t2 - t0) * (t2 - t1)))
+        u = m.u.x.array[:n].reshape(-1, m.n_fields)
+        pred = self._predictor(dt)[:n].reshape(-1, m.n_fields)
         cols = [0, *range(2, m.n_fields)]
         diff = (u - pred)[:, cols]
         if self.cfg.time.error.norm == "max":
@@ -177,6 +171,25 @@ class Simulation:
             total = self.mesh.comm.allreduce(np.array([np.sum(diff * diff), diff.size], float), op=MPI.SUM)
             norm = float(np.sqrt(total[0] / total[1]))
         return abs(constant) * norm, order
+
+    def _dt_prev2(self) -> float | None:
+        """The step before the previous one, where the scheme's predictor uses it (BDF2)."""
+        return self.state.dt_prev2 if self.cfg.time.scheme == "bdf2" else None
+
+    def _predictor(self, dt: float) -> np.ndarray:
+        """All dofs of the polynomial through the last accepted states, at t + dt: linear through
+        u_{n-1}, u_n (backward Euler, or BDF2 before three states exist), else quadratic through
+        u_{n-2}, u_{n-1}, u_n.  Needs one earlier step (``dt_prev``)."""
+        s, m = self.state, self.model
+        dt_prev2 = self._dt_prev2()
+        un, unm1, unm2 = (f.x.array for f in (m.u_n, m.u_nm1, self.u_nm2))
+        t0, t1, t2, t = -(s.dt_prev + (dt_prev2 or 0.0)), -s.dt_prev, 0.0, dt
+        if dt_prev2 is None:
+            return un + (t - t2) / (t2 - t1) * (un - unm1)
+        # Lagrange polynomial through (t0, u_{n-2}), (t1, u_{n-1}), (t2, u_n) at t
+        return (unm2 * ((t - t1) * (t - t2) / ((t0 - t1) * (t0 - t2)))
+                + unm1 * ((t - t0) * (t - t2) / ((t1 - t0) * (t1 - t2)))
+                + un * ((t - t0) * (t - t1) / ((t2 - t0) * (t2 - t1))))
 
     def _targets(self) -> list[float]:
         """Times the steps must land on, after the current time: output times, then t_end."""
@@ -217,7 +230,8 @@ class Simulation:
             dt, lands = self._step_length(target)
             t_attempt = time.perf_counter()
             m.set_step(dt, s.dt_prev, cfg.scheme)
-            m.u.x.array[:] = m.u_n.x.array
+            # Newton starts from the error estimate's predictor (error control), else from u_n
+            m.u.x.array[:] = self._predictor(dt) if cfg.adapt == "error" and s.dt_prev is not None else m.u_n.x.array
             converged, its = self.solver.solve()
             s.newton_iterations += its
             error = self._error_estimate(dt) if converged and cfg.adapt == "error" else None
@@ -271,7 +285,8 @@ class Simulation:
         """Seconds to t_end, extrapolating the recent steps: their wall time per step (rejected
         attempts included) and the growth of dt, fitted as dt ~ t^a over the window (a clipped to
         [0, 1]: a = 0 is the plain wall time per unit of simulated time, a = 1 geometric growth).
-        The steps left to t_end are the integral of dt(t)^-1; None before three steps."""
+        The steps left to t_end are the integral of dt(t)^-1; None before three steps, and None
+        while dt shrinks (a < -ETA_SHRINKING_EXPONENT: extrapolating it would promise centuries)."""
         if len(recent) < 4:
             return None
         (w0, _, _), (w1, t1, _) = recent[0], recent[-1]
@@ -279,7 +294,10 @@ class Simulation:
         steps = np.array([r[2] for r in list(recent)[1:]])
         if times[0] <= 0 or np.ptp(np.log(times)) == 0:
             return None
-        a = float(np.clip(np.polyfit(np.log(times), np.log(steps), 1)[0], 0.0, 1.0))
+        a = float(np.polyfit(np.log(times), np.log(steps), 1)[0])
+        if a < -ETA_SHRINKING_EXPONENT:  # dt shrinking: when it grows again cannot be known yet
+            return None
+        a = min(max(a, 0.0), 1.0)
         dt1 = float(np.exp(np.mean(np.log(steps) - a * np.log(times)) + a * np.log(t1)))  # the fit's dt at t1
         t_end = self.cfg.time.t_end
         if a > 1 - 1e-6:
