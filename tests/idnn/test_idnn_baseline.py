@@ -27,7 +27,8 @@ import pytest
 from pf_app.idnn.baseline import IdealMixing
 from pf_app.idnn.weights import IDNNWeights, Layer, from_json
 from pf_app.montecarlo.standard_models import B2_MAP
-from test_idnn_cubic_invariants import Q_FCC, _on_eta, cubic_group, random_cubic_idnn, rounding_bounds
+from test_idnn_cubic_invariants import (Q_FCC, _on_eta, assert_symmetric_under_the_24_operations, cubic_group,
+                                        random_cubic_idnn, rounding_bounds)
 
 U = np.finfo(float).eps / 2
 KT_FCC = 3.0  # V_1, the FCC loop's temperature
@@ -229,15 +230,9 @@ def test_fcc_idnn_with_baseline_is_symmetric_under_the_24_operations(activation)
     (the cubic-invariants test's pattern, with the baseline's bound added); g_ideal alone too."""
     w = fcc_with_baseline(11, activation)
     eta = _fcc_fractions(400, 2) @ Q_FCC.T
-    g, mu = w.evaluate(eta, 1)
-    tol_g, tol_mu = _bounds(w, eta)
+    assert_symmetric_under_the_24_operations(w, eta, _bounds)
     for r3 in cubic_group():
-        r = _on_eta(r3)
-        er = eta @ r.T
-        g_r, mu_r = w.evaluate(er, 1)
-        tg, tm = _bounds(w, er)
-        assert np.all(np.abs(g_r - g) <= tol_g + tg), np.max(np.abs(g_r - g) / (tol_g + tg))
-        assert np.all(np.abs(mu_r - mu @ r.T) <= tol_mu + tm + np.abs(tol_mu @ np.abs(r.T)))
+        er = eta @ _on_eta(r3).T
         bg, _ = baseline_rounding(w.baseline, eta)
         bg_r, _ = baseline_rounding(w.baseline, er)
         assert np.all(np.abs(w.baseline.evaluate(er, 0) - w.baseline.evaluate(eta, 0)) <= bg + bg_r)

@@ -94,21 +94,29 @@ def test_cubic_group_is_the_sublattice_permutations_acting_on_eta():
     assert {tuple(a.ravel()) for a in actions} == group and len(group) == 24
 
 
-@pytest.mark.parametrize("activation", ["softplus", "tanh"])
-def test_cubic_idnn_is_symmetric_under_the_24_operations_and_not_under_one_sign_flip(activation):
-    w = random_cubic_idnn(11, activation)
-    x = _points(400, 2)
+def assert_symmetric_under_the_24_operations(w, x: np.ndarray, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """g(R x) = g(x) and mu(R x) = R mu(x) for the 24 operations R, each within the sum of the
+    rounding bounds ``bounds(w, points) -> (of g, of mu)`` at both points (mu's carried through R).
+    Returns g(x) and its bound."""
     g, mu = w.evaluate(x, 1)
-    tol_g, tol_mu = rounding_bounds(w, x)
+    tol_g, tol_mu = bounds(w, x)
     for r3 in cubic_group():
         r = _on_eta(r3)
         xr = x @ r.T
         g_r, mu_r = w.evaluate(xr, 1)
-        tg, tm = rounding_bounds(w, xr)
+        tg, tm = bounds(w, xr)
         assert np.all(np.abs(g_r - g) <= tol_g + tg), np.max(np.abs(g_r - g) / (tol_g + tg))
         # g(R eta) = g(eta) for orthogonal R  =>  mu(R eta) = R mu(eta)
         assert np.all(np.abs(mu_r - mu @ r.T) <= tol_mu + tm + np.abs(tol_mu @ np.abs(r.T))), \
             np.max(np.abs(mu_r - mu @ r.T) / (tol_mu + tm))
+    return g, tol_g
+
+
+@pytest.mark.parametrize("activation", ["softplus", "tanh"])
+def test_cubic_idnn_is_symmetric_under_the_24_operations_and_not_under_one_sign_flip(activation):
+    w = random_cubic_idnn(11, activation)
+    x = _points(400, 2)
+    g, tol_g = assert_symmetric_under_the_24_operations(w, x, rounding_bounds)
     flip = _on_eta(np.diag([-1.0, 1.0, 1.0]))  # eta1 -> -eta1 alone: the product invariant changes sign
     g_f = w.evaluate(x @ flip.T, 0)
     tg_f, _ = rounding_bounds(w, x @ flip.T)
