@@ -4,7 +4,7 @@ Runs ``inputs/pfhub_1a.yaml`` as a user would (``mpirun -n 2 python -m pf_app ru
 JSON object per figure: the wall time of the run (baseline: the 900 s goal of issue 15), accepted
 steps, Newton iterations (rejected attempts included), rejected attempts, and the total free energy
 F(t) at the PFHub reference times against the published MOOSE upload (baseline).  ``--quick`` runs
-to t = 100 (F(10), F(100)); the full run goes to t = 1e6 (1,015 s on 2 cores, measured 2026-12-02: docs/pfhub.md).
+to t = 100 (F(10), F(100)); the full run goes to t = 1e6 (843 s on 2 cores, measured 2026-12-02: docs/pfhub.md).
 
     .venv/bin/python benchmarks/pfhub_bm1.py [--quick] [--ranks 2] [--set KEY=VALUE ...] [--keep DIR]
 """
