@@ -150,19 +150,18 @@ class Simulation:
             output.snapshot(s.step, s.t)
         return row
 
-    def _error_estimate(self, dt: float) -> tuple[float, int] | None:
-        """(local truncation error of c and eta in the configured norm, its order), or None without history.
+    def _error_estimate(self, dt: float, predicted: np.ndarray) -> tuple[float, int]:
+        """(local truncation error of c and eta in the configured norm, its order), from the step's
+        ``predicted`` state (:meth:`_predictor`, also Newton's start).
 
         Milne's device: the distance of the solution from the polynomial through the last accepted
         states (linear, or quadratic for BDF2 once three exist), times the constant of
         :func:`error_constant` that turns it into the step's own error."""
         s, m = self.state, self.model
-        if s.dt_prev is None:
-            return None
         constant, order = error_constant(dt, s.dt_prev, self._dt_prev2())
         n = m.V.dofmap.index_map.size_local * m.n_fields
         u = m.u.x.array[:n].reshape(-1, m.n_fields)
-        pred = self._predictor(dt)[:n].reshape(-1, m.n_fields)
+        pred = predicted[:n].reshape(-1, m.n_fields)
         cols = [0, *range(2, m.n_fields)]
         diff = (u - pred)[:, cols]
         if self.cfg.time.error.norm == "max":
@@ -230,11 +229,12 @@ class Simulation:
             dt, lands = self._step_length(target)
             t_attempt = time.perf_counter()
             m.set_step(dt, s.dt_prev, cfg.scheme)
-            # Newton starts from the error estimate's predictor (error control), else from u_n
-            m.u.x.array[:] = self._predictor(dt) if cfg.adapt == "error" and s.dt_prev is not None else m.u_n.x.array
+            # with error control (once a step exists) Newton starts from the error estimate's predictor
+            predicted = self._predictor(dt) if cfg.adapt == "error" and s.dt_prev is not None else None
+            m.u.x.array[:] = m.u_n.x.array if predicted is None else predicted
             converged, its = self.solver.solve()
             s.newton_iterations += its
-            error = self._error_estimate(dt) if converged and cfg.adapt == "error" else None
+            error = self._error_estimate(dt, predicted) if converged and predicted is not None else None
             decision = self.controller.decide(dt, its, error) if converged else None
             if decision is None or not decision.accept:
                 s.rejected += 1
