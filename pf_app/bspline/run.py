@@ -63,9 +63,9 @@ class SweepCheckpoint:
 
 
 def plot_sweep(rows: list[dict], path: Path) -> None:
-    from pf_app.idnn.plots import plt, save_figure
+    from pf_app.viz.figures import save_figure, subplots
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = subplots(figsize=(5.5, 4))
     n = [r["interior_knots"] for r in rows]
     ax.semilogy(n, [r["train_mse"] for r in rows], "o--", label="training")
     ax.semilogy(n, [r["val_mse"] for r in rows], "o-", label="validation")

@@ -1,4 +1,4 @@
-"""Learning-curve figures (matplotlib, headless): one run, and the IDNN vs standard DNN study.
+"""Learning-curve figures (PNG files, see ``pf_app.viz.figures``): one run, and the IDNN vs standard DNN study.
 
 The minibatch phase is drawn against epochs and the L-BFGS phase (if any) against its iterations,
 in a second panel.
@@ -8,27 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from pf_app.atomic_files import atomic_path  # noqa: E402
+from pf_app.viz.figures import save_figure, subplots
 
 _PHASES = (("epochs", "epoch", "epoch"), ("lbfgs", "step", "L-BFGS iteration"))
-
-
-def save_figure(fig, path: Path) -> None:
-    """Write ``fig`` atomically (PNG from the suffix) and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
 
 
 def _panels(histories):
     """Figure with one panel per phase present in any history; returns (fig, [(ax, phase, xkey)])."""
     phases = [p for p in _PHASES if p[0] == "epochs" or any(r["phase"] == p[0] for h in histories for r in h.rows)]
-    fig, axes = plt.subplots(1, len(phases), figsize=(5 + 4.5 * (len(phases) - 1), 4), squeeze=False)
+    fig, axes = subplots(1, len(phases), figsize=(5 + 4.5 * (len(phases) - 1), 4), squeeze=False)
     for ax, (_, _, xlabel) in zip(axes[0], phases):
         ax.set_xlabel(xlabel)
         ax.grid(True, which="both", alpha=0.3)
@@ -54,7 +42,7 @@ def learning_curve(history, path: str | Path) -> None:
     panels[0][0].legend(fontsize=7)
     fig.suptitle(f"learning curve (stopped: {history.stopped_by})")
     fig.tight_layout()
-    save_figure(fig, Path(path))
+    save_figure(fig, path)
 
 
 def comparison(curves: dict[str, list], path: str | Path) -> None:
@@ -68,4 +56,4 @@ def comparison(curves: dict[str, list], path: str | Path) -> None:
                             label=f"{label} ({len(histories)} seeds)" if i == 0 else None)
     panels[0][0].legend()
     fig.tight_layout()
-    save_figure(fig, Path(path))
+    save_figure(fig, path)

@@ -1,4 +1,4 @@
-"""A round's figures (matplotlib, headless), written atomically into the round folder.
+"""A round's figures (PNG files, see ``pf_app.viz.figures``), written atomically into the round folder.
 
 Both figures look at the plane of the composition (first order parameter) and one ray direction u
 of the ordering parameters from the disordered state: for B2 the (c, eta >= 0) plane; with several
@@ -19,14 +19,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from pf_app.idnn.plots import save_figure  # noqa: E402
-from pf_app.learn.sampling import REASONS, wells  # noqa: E402
+from pf_app.learn.sampling import REASONS, wells
+from pf_app.viz.figures import save_figure, subplots
 
 N_C, N_ETA = 90, 45  # plotting grid
 
@@ -64,7 +60,7 @@ def committee_figure(path: Path, committee, domain, u) -> None:
     panels = [("g (mean)", g), ("std g", p.g_std), (f"mu_{comp} (mean)", p.mu_mean[:, 0]),
               (f"std mu_{comp}", p.mu_std[:, 0]), (f"mu_{ray} (mean)", p.mu_mean[:, 1:] @ u),
               (f"std mu_{ray}", np.sqrt((p.mu_std[:, 1:] ** 2).sum(axis=1)))]
-    fig, axes = plt.subplots(3, 2, figsize=(10, 10), sharex=True, sharey=True)
+    fig, axes = subplots(3, 2, figsize=(10, 10), sharex=True, sharey=True)
     for ax, (title, v) in zip(axes.ravel(), panels):
         cs = ax.contourf(C, R, v.reshape(C.shape), levels=30, cmap="magma" if title.startswith("std") else "viridis")
         fig.colorbar(cs, ax=ax)
@@ -79,7 +75,7 @@ def committee_figure(path: Path, committee, domain, u) -> None:
 
 
 def points_figure(path: Path, committee, model, table, keep, choice, domain, u, c_view) -> None:
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 5))
+    fig, (ax, bx) = subplots(1, 2, figsize=(12, 5))
     x = table.x
     ax.plot(x[keep, 0], x[keep, 1:] @ u, ".", ms=2, color="0.6", label=f"learned ({int(keep.sum())})")
     ax.plot(x[~keep, 0], x[~keep, 1:] @ u, "x", ms=3, color="tab:red", alpha=0.5,

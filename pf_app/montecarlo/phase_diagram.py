@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app.atomic_files import atomic_path
 from pf_app.mu_table import MuTable
 
 SQRT2 = math.sqrt(2.0)
@@ -60,40 +59,36 @@ def peak_temperatures(table: MuTable) -> dict[float, float]:
 
 
 def plot_order_vs_temperature(table: MuTable, path: Path) -> None:
-    import matplotlib
+    import matplotlib.cm
+    import matplotlib.colors
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from pf_app.viz.figures import save_figure, subplots
 
     cols = table.columns
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(10, 4))
     groups = _groups(cols["mu_c"])
     mus = [mu for mu, _ in groups]
     norm = matplotlib.colors.Normalize(min(mus), max(mus) if max(mus) > min(mus) else min(mus) + 1)
+    cmap = matplotlib.colormaps["coolwarm"]
     for mu, idx in groups:
         idx = idx[np.argsort(cols["kT"][idx])]
-        colour = plt.cm.coolwarm(norm(mu))
+        colour = cmap(norm(mu))
         ax1.plot(cols["kT"][idx], cols["abs_eta"][idx], "o-", ms=3, color=colour)
         ax2.plot(cols["kT"][idx], cols["heat_capacity"][idx], "o-", ms=3, color=colour)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="coolwarm"), ax=ax2, label="mu_c")
+    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax2, label="mu_c")
     unit = table.meta.get("energy_unit", "")
     ax1.set(xlabel=f"kT [{unit}]", ylabel="<|eta|>", title="B2 order parameter")
     ax2.set(xlabel=f"kT [{unit}]", ylabel="C per site [k_B]", title="heat capacity")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_phase_diagram(table: MuTable, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from pf_app.viz.figures import save_figure, subplots
 
     cols = table.columns
     od, ties = boundaries(table)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = subplots(figsize=(6, 4.5))
     sc = ax.scatter(cols["c"] / SQRT2, cols["kT"], c=cols["abs_eta"], s=12, cmap="viridis", vmin=0, vmax=1 / SQRT2)
     fig.colorbar(sc, ax=ax, label="<|eta|>")
     if od:
@@ -106,9 +101,7 @@ def plot_phase_diagram(table: MuTable, path: Path) -> None:
     if od or ties:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_all(table: MuTable, folder: str | Path) -> list[Path]:

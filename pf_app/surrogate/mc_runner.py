@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 from scipy.constants import physical_constants
 
-from pf_app.atomic_files import atomic_path, write_json_atomic, write_text_atomic
+from pf_app.atomic_files import write_json_atomic, write_text_atomic
 from pf_app.config import ConfigError, to_dict
 from pf_app.progress import Progress
 from pf_app.surrogate.cell_order import LongRangeOrder
@@ -212,9 +212,9 @@ def run_surrogate_mc(cfg: SurrogateMCConfig, output: Path, progress: bool = True
 
 
 def _plot(path, mc_rows, thermo) -> None:
-    import matplotlib.pyplot as plt
+    from pf_app.viz.figures import save_figure, subplots
 
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = subplots(figsize=(5, 3.5))
     for i, (n_b, rows) in enumerate(thermo.items()):
         t, cv, se = (np.array([r[k] for r in rows]) for k in ("T_K", "heat_capacity_kB", "heat_capacity_se_kB"))
         ax.plot(t, cv, f"C{i}-", lw=1, label=f"Wang-Landau, {n_b} B")
@@ -227,9 +227,7 @@ def _plot(path, mc_rows, thermo) -> None:
     ax.set_ylabel("C_v [k_B per cell]")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def run_from_args(args) -> int:

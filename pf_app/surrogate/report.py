@@ -14,7 +14,7 @@ import io
 
 import numpy as np
 
-from pf_app.atomic_files import atomic_path, write_text_atomic
+from pf_app.atomic_files import write_text_atomic
 from pf_app.surrogate.problem import REPORT_UNITS, Problem
 
 PAIR_MODEL = "linear pair"
@@ -94,15 +94,10 @@ def write_tables(directory, cv: dict, pair_rmse: list[float], predictions_per_se
     return tables
 
 
-def _savefig(fig, path):
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-
-
 def plot_scatter(directory, cv: dict, problem: Problem) -> list:
     """``scatter_<Q>.png``: prediction vs reference over all test folds in report units (E: mixing
     energy, meV/cell), one panel per method, its RMSE over all test points in the title."""
-    import matplotlib.pyplot as plt
+    from pf_app.viz.figures import save_figure, subplots
 
     paths = []
     methods = list(cv["folds"][0]["methods"])
@@ -111,7 +106,7 @@ def plot_scatter(directory, cv: dict, problem: Problem) -> list:
         if not with_q:
             continue
         factor, unit = REPORT_UNITS[q]
-        fig, axes = plt.subplots(1, len(with_q), figsize=(3.4 * len(with_q), 3.4), squeeze=False)
+        fig, axes = subplots(1, len(with_q), figsize=(3.4 * len(with_q), 3.4), squeeze=False)
         ref = factor * np.concatenate([problem.targets[q][f["test_index"]].ravel() for f in cv["folds"]])
         for ax, m in zip(axes[0], with_q):
             pred = factor * np.concatenate([np.ravel(f["methods"][m]["prediction"][q]) for f in cv["folds"]])
@@ -124,19 +119,17 @@ def plot_scatter(directory, cv: dict, problem: Problem) -> list:
             ax.locator_params(nbins=4)  # large energies (FePt: 1e5 meV) keep readable tick labels
         axes[0][0].set_ylabel(f"predicted [{unit}]")
         fig.tight_layout()
-        paths.append(directory / f"scatter_{q}.png")
-        _savefig(fig, paths[-1])
-        plt.close(fig)
+        paths.append(save_figure(fig, directory / f"scatter_{q}.png"))
     return paths
 
 
 def plot_learning_curves(directory, cv: dict):
     """``learning_curves.png``: per method, each task's loss (MSE of its standardized target) per
     epoch, training solid and validation dashed, every fold."""
-    import matplotlib.pyplot as plt
+    from pf_app.viz.figures import save_figure, subplots
 
     methods = list(cv["folds"][0]["methods"])
-    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3.0), squeeze=False, sharey=True)
+    fig, axes = subplots(1, len(methods), figsize=(3.2 * len(methods), 3.0), squeeze=False, sharey=True)
     colours = {"E": "C0", "C": "C1", "M": "C2"}
     for ax, m in zip(axes[0], methods):
         for f in cv["folds"]:
@@ -154,7 +147,4 @@ def plot_learning_curves(directory, cv: dict):
         ax.legend(fontsize=6)
     axes[0][0].set_ylabel("MSE of the standardized target")
     fig.tight_layout()
-    path = directory / "learning_curves.png"
-    _savefig(fig, path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, directory / "learning_curves.png")
