@@ -12,6 +12,7 @@ to t = 100 (F(10), F(100)); the full run goes to t = 1e6 (843 s on 2 cores, meas
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import subprocess
 import sys
@@ -37,8 +38,10 @@ def main() -> int:
                     help="write the run's results (energy.csv, fields, pictures) to DIR and keep them")
     args = ap.parse_args()
     t_end = 100.0 if args.quick else 1.0e6
-    with tempfile.TemporaryDirectory(prefix="pfhub_bm1_") as tmp:
-        out = args.keep.resolve() if args.keep else Path(tmp) / "run"
+    folder = (contextlib.nullcontext(args.keep.resolve()) if args.keep
+              else tempfile.TemporaryDirectory(prefix="pfhub_bm1_"))  # --keep: no temporary folder at all
+    with folder as out:
+        out = Path(out)
         cmd = [str(Path(sys.executable).parent / "mpirun"), "-n", str(args.ranks), sys.executable, "-m", "pf_app",
                "run", str(CASE), "--quiet", "--output", str(out), "--set", f"time.t_end={t_end}",
                *(x for s in args.set for x in ("--set", s))]
