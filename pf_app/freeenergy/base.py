@@ -95,7 +95,7 @@ class ScaledFreeEnergy:
 
 def landau_formula(terms: list[PolynomialTerm], variables: tuple[str, ...], c_ref: float):
     """sum_t coef_t (c - c_ref)^p0 eta_1^p1 ... as an exact :class:`Formula`."""
-    from pf_app.freeenergy import expression as ex
+    from pf_app import formula as ex
 
     shifted = [ex.sub(ex.var(variables[0]), ex.num(c_ref)), *(ex.var(v) for v in variables[1:])]
     total = ex.ZERO
@@ -109,7 +109,7 @@ def landau_formula(terms: list[PolynomialTerm], variables: tuple[str, ...], c_re
 
 def build_free_energy(cfg: FreeEnergyConfig, variables: tuple[str, ...], file=None, key="free_energy"):
     """Construct the free energy for fields named ``variables`` (c first); errors name ``key``."""
-    from pf_app.freeenergy.expression import Formula, FormulaError
+    from pf_app.formula import Formula, FormulaError
 
     if cfg.kind == "formula":
         try:

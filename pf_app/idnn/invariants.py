@@ -1,6 +1,6 @@
 """Polynomial invariants h_j(x) written as text, e.g. ``"eta1^2 + eta2^2"`` or ``"2*c*eta^2"``.
 
-The text is parsed by the project's formula parser (:mod:`pf_app.freeenergy.expression`) and the
+The text is parsed by the project's formula parser (:mod:`pf_app.formula`) and the
 tree expanded into the ``features`` representation of :mod:`pf_app.idnn.weights`: per invariant a
 list of terms ``(coef, powers)`` with one integer power per order parameter.  A polynomial is built
 from numbers, order-parameter names, ``+ - *``, division by a number and non-negative integer
@@ -13,7 +13,7 @@ written as polynomial text in the order parameters' own names and parsed like a 
 
 from __future__ import annotations
 
-from pf_app.freeenergy.expression import FormulaError, Node, parse
+from pf_app.formula import FormulaError, Node, parse
 
 Terms = list[tuple[float, tuple[int, ...]]]
 _Polynomial = dict[tuple[int, ...], float]  # powers -> coefficient, in order of first appearance

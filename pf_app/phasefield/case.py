@@ -250,7 +250,7 @@ class CaseConfig:
     def _check_formulas(self, fail):
         """Parse the mobility and initial-condition formulas now, so that a syntax error or an unknown
         name is an input error naming the key, not a traceback from deep in the form assembly."""
-        from pf_app.freeenergy.expression import Formula, FormulaError
+        from pf_app.formula import Formula, FormulaError
 
         def check(key, text, names, parameters):
             try:

@@ -18,7 +18,7 @@ from mpi4py import MPI
 
 from dolfinx import fem
 
-from pf_app.freeenergy.expression import Formula
+from pf_app.formula import Formula
 from pf_app.phasefield.case import AXES, InitialField
 from pf_app.phasefield.periodic import box_bounds
 

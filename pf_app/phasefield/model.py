@@ -28,7 +28,7 @@ import dolfinx
 from dolfinx import fem
 
 from pf_app.freeenergy.base import FreeEnergy
-from pf_app.freeenergy.expression import Formula
+from pf_app.formula import Formula
 from pf_app.phasefield.case import CaseConfig
 from pf_app.phasefield.pointwise import NodalFreeEnergy, QuadratureFreeEnergy
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pf_app.freeenergy.expression import Formula
+from pf_app.formula import Formula
 from pf_app.idnn import weights as idnn_weights
 from pf_app.idnn.invariants import default_invariants, format_invariant, parse_invariant
 
@@ -28,7 +28,7 @@ def test_invariant_parser_round_trip_and_errors():
     assert terms == [(2.0, (1, 2, 0)), (-0.5, (0, 0, 4))]
     assert parse_invariant(format_invariant(terms, OPS3), OPS3) == terms
     assert default_invariants(("c", "eta")) == ("c", "eta^2")
-    # one parser for all formulas (pf_app.freeenergy.expression); the invariant must be a polynomial
+    # one parser for all formulas (pf_app.formula); the invariant must be a polynomial
     assert parse_invariant("(c + eta1)^2/2", OPS3) == [(0.5, (2, 0, 0)), (1.0, (1, 1, 0)), (0.5, (0, 2, 0))]
     text = "2*c*eta1^2 - 0.5*eta2**4 + (c - eta2)^3/4"
     x = np.random.default_rng(0).uniform(-1, 1, (20, 3))
