@@ -70,7 +70,7 @@ def worker(spec: dict) -> None:
     comm = MPI.COMM_WORLD
     cfg = load_case(REPO / "inputs" / "b2.yaml", case_overrides(**spec), output="/tmp/unused").config
     fe = build_free_energy(cfg.free_energy, cfg.variables)
-    m = PhaseFieldModel(build_mesh(cfg.mesh, comm), cfg, fe, use_quadrature(cfg.free_energy, fe))
+    m = PhaseFieldModel(build_mesh(cfg.mesh, comm).mesh, cfg, fe, use_quadrature(cfg.free_energy, fe))
     periodic = PeriodicMap(m.V, tuple(range(spec["dim"])))
     solver = NewtonSolver(m, periodic, cfg.solver, cfg.solver.max_it)
     set_initial_state(m, cfg.initial)

@@ -1,10 +1,14 @@
-"""Regenerate the example meshes in this folder (XDMF + HDF5, grid named "mesh").
+"""Regenerate the example meshes in this folder.
 
     .venv/bin/python meshes/make_meshes.py
 
-``disk.xdmf``: the unit disk (radius 1, centre 0), triangles, made by mapping a 48 x 48 square mesh
-of [-1, 1]^2 onto the disk with the area-preserving-ish elliptical grid map
-(x sqrt(1 - y^2/2), y sqrt(1 - x^2/2)), so no mesh generator is needed.
+* ``pfhub_1c.msh``, ``disc.msh``, ``sphere_in_box.msh``: gmsh meshes of the ``.geo`` scripts beside
+  them (gmsh's own format 4.1, ASCII), made through the gmsh Python module (``pip install gmsh``);
+  the same as ``gmsh -2 pfhub_1c.geo`` (``-3`` for the sphere) on the command line.  Their physical
+  groups name the regions and boundaries a case can refer to (docs/phasefield.md, *Meshes*).
+* ``disk.xdmf``: the unit disk (radius 1, centre 0), triangles, made by mapping a 48 x 48 square mesh
+  of [-1, 1]^2 onto the disk with the elliptical grid map (x sqrt(1 - y^2/2), y sqrt(1 - x^2/2)), so
+  no mesh generator is needed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from mpi4py import MPI
 import dolfinx
 
 HERE = Path(__file__).resolve().parent
+GEO_SCRIPTS = ("pfhub_1c.geo", "disc.geo", "sphere_in_box.geo")
 
 
 def disk(cells: int = 48) -> dolfinx.mesh.Mesh:
@@ -30,11 +35,29 @@ def disk(cells: int = 48) -> dolfinx.mesh.Mesh:
     return mesh
 
 
+def mesh_geo(script: Path) -> Path:
+    """Mesh a .geo script in its own dimension and write the .msh beside it."""
+    import gmsh
+
+    gmsh.initialize(readConfigFiles=False, interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.merge(str(script))
+        gmsh.model.mesh.generate(gmsh.model.getDimension())
+        target = script.with_suffix(".msh")
+        gmsh.write(str(target))
+        return target
+    finally:
+        gmsh.finalize()
+
+
 def main() -> None:
     mesh = disk()
     mesh.name = "mesh"
     with dolfinx.io.XDMFFile(mesh.comm, str(HERE / "disk.xdmf"), "w") as f:
         f.write_mesh(mesh)
+    for name in GEO_SCRIPTS:
+        print(mesh_geo(HERE / name))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ See ``docs/phasefield.md`` for every key.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -20,15 +21,23 @@ SQRT2 = 2.0 ** 0.5
 AXES = ("x", "y", "z")
 
 
+MESH_SUFFIXES = (".xdmf", ".msh", ".geo")
+GMSH_INSTALL_HINT = "pip install 'pf_app[gmsh]', or pip install gmsh"
+
+
 @dataclass(frozen=True)
 class MeshConfig:
-    """A box ``lengths`` (2 or 3 numbers, origin at 0) with ``cells`` per axis, or an XDMF ``file``."""
+    """A box ``lengths`` (2 or 3 numbers, origin at 0) with ``cells`` per axis, or a ``file``: XDMF
+    (grid named "mesh"), a gmsh ``.msh`` file or a ``.geo`` script (meshed by gmsh when the run starts,
+    its ``DefineConstant`` values overridden by ``parameters``); gmsh's physical groups name regions
+    and boundaries (:mod:`pf_app.phasefield.gmsh_mesh`)."""
 
     lengths: tuple[float, ...] = (1.0, 1.0)
     cells: tuple[int, ...] = (32, 32)
     cell_type: Literal["triangle", "quadrilateral", "tetrahedron", "hexahedron"] | None = None
     diagonal: Literal["right", "left", "crossed", "right/left", "left/right"] = "right"
     file: Path | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
 
     def check(self, fail):
         if self.file is None:
@@ -36,8 +45,15 @@ class MeshConfig:
                 fail("lengths", "2 or 3 positive lengths", list(self.lengths))
             if len(self.cells) != len(self.lengths) or any(n < 1 for n in self.cells):
                 fail("cells", f"{len(self.lengths)} positive cell counts, one per length", list(self.cells))
-        elif not self.file.is_file():
-            fail("file", "an existing XDMF mesh file", str(self.file))
+            return
+        if self.file.suffix not in MESH_SUFFIXES:
+            fail("file", f"a mesh file ending in {', '.join(MESH_SUFFIXES)}", str(self.file))
+        if not self.file.is_file():
+            fail("file", f"an existing {self.file.suffix} mesh file", str(self.file))
+        if self.file.suffix in (".msh", ".geo") and importlib.util.find_spec("gmsh") is None:
+            fail("file", f"the gmsh Python module to read {self.file.suffix} files ({GMSH_INSTALL_HINT})", str(self.file))
+        if self.parameters and self.file.suffix != ".geo":
+            fail("parameters", "no parameters (they set a .geo script's DefineConstant values)", dict(self.parameters))
 
     @property
     def dim(self) -> int:

@@ -21,6 +21,7 @@ from mpi4py import MPI
 
 from dolfinx import fem
 
+from pf_app.config import ConfigError
 from pf_app.freeenergy.base import build_free_energy, use_quadrature
 from pf_app.progress import Progress
 from pf_app.phasefield.case import AXES, Case
@@ -96,11 +97,16 @@ class Simulation:
     def __init__(self, case: Case, comm: MPI.Comm = MPI.COMM_WORLD):
         cfg = case.config
         self.case, self.cfg = case, cfg
-        self.mesh = build_mesh(cfg.mesh, comm)
+        try:
+            self.tagged = build_mesh(cfg.mesh, comm)
+        except ConfigError as exc:
+            raise exc.in_file(case.source) from None
+        self.mesh = self.tagged.mesh
         fe = build_free_energy(cfg.free_energy, cfg.variables, file=case.source)
         self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe))
-        axes = tuple(AXES.index(a) for a in cfg.periodic)
-        self.periodic = PeriodicMap(self.model.V, axes) if axes else None
+        # the case's periodic axes and those a gmsh file's periodic entities declare
+        self.periodic_axes = tuple(sorted({AXES.index(a) for a in cfg.periodic} | set(self.tagged.periodic_axes)))
+        self.periodic = PeriodicMap(self.model.V, self.periodic_axes) if self.periodic_axes else None
         self.controller = StepController(cfg.time, cfg.solver.rtol)
         max_it = self.controller.slow_iterations if cfg.time.adapt == "newton" else cfg.solver.max_it
         self.solver = NewtonSolver(self.model, self.periodic, cfg.solver, max_it)
@@ -121,7 +127,7 @@ class Simulation:
             return
         set_initial_state(m, self.cfg.initial)
         if self.periodic is not None:  # make the start exactly periodic (average over copies)
-            warn_if_not_periodic(self.mesh, self.cfg.initial, [AXES.index(a) for a in self.cfg.periodic])
+            warn_if_not_periodic(self.mesh, self.cfg.initial, list(self.periodic_axes))
             self.solver.set_initial_guess(m.u_n)
             self.periodic.prolong(self.solver.x, m.u_n)
         for f in (m.u_nm1, self.u_nm2, m.u):
