@@ -220,6 +220,36 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class BoundaryConfig:
+    """One named boundary (:mod:`pf_app.phasefield.boundary`): a physical group of a gmsh mesh's facets
+    (the key is its name) or, with ``where``, the boundary facets whose vertices pass a coordinate test
+    (``x < 1e-9``, ``0.2 < y < 0.4 and x > 1 - 1e-9``).  ``dirichlet``: values of c and of any order
+    parameter; ``flux``: the outward normal flux of c, -M_c grad(mu) . n; formulas in x, y, z, t and
+    ``parameters``."""
+
+    where: str | None = None
+    dirichlet: dict[str, float | str] = field(default_factory=dict)
+    flux: float | str | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
+
+    def check(self, fail):
+        if not self.dirichlet and self.flux is None:
+            fail("dirichlet", "values (or a flux) for this boundary", {})
+        if self.flux is not None and "c" in self.dirichlet:
+            fail("flux", "no flux where c has a Dirichlet value", self.flux)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Source terms added to the right-hand side of the evolution equations, dc/dt = div(M_c grad mu) + S_c
+    and deta_i/dt = -L_i (...) + S_i: ``terms`` maps c or an order parameter to a formula in x, y, z, t
+    and ``parameters`` (explicit in the fields: :mod:`pf_app.phasefield.sources`)."""
+
+    terms: dict[str, float | str] = field(default_factory=dict)
+    parameters: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CaseConfig:
     name: str = "case"
     mesh: MeshConfig = field(default_factory=MeshConfig)
@@ -233,6 +263,8 @@ class CaseConfig:
     solver: SolverConfig = field(default_factory=SolverConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     quadrature_degree: int | None = None
+    boundaries: dict[str, BoundaryConfig] = field(default_factory=dict)
+    source: SourceConfig = field(default_factory=SourceConfig)
 
     def check(self, fail):
         n_eta = len(self.fields.order_parameters)
@@ -283,6 +315,34 @@ class CaseConfig:
         for name, spec in self.initial.items():
             if spec.kind == "formula":
                 check(f"initial.{name}.formula", spec.formula, coords, spec.parameters)
+        evolving = ("c", *self.fields.order_parameters)
+        in_time = (*AXES, "t")
+        for name, text in self.source.terms.items():
+            if name not in evolving:
+                fail(f"source.terms.{name}", f"a field among {', '.join(evolving)}", name)
+            check(f"source.terms.{name}", str(text), in_time, self.source.parameters)
+        for name, spec in self.boundaries.items():
+            key = f"boundaries.{name}"
+            for field_name, text in spec.dirichlet.items():
+                if field_name not in evolving:
+                    fail(f"{key}.dirichlet.{field_name}", f"a field among {', '.join(evolving)}", field_name)
+                check(f"{key}.dirichlet.{field_name}", str(text), in_time, spec.parameters)
+            if spec.flux is not None:
+                check(f"{key}.flux", str(spec.flux), in_time, spec.parameters)
+            if spec.where is not None:
+                from pf_app.phasefield.boundary import CoordinateTest
+
+                try:
+                    CoordinateTest(spec.where, spec.parameters)
+                except FormulaError as exc:
+                    fail(f"{key}.where", "comparisons such as 'x < 1e-9' or '0.2 < y < 0.4 and x > 1 - 1e-9'",
+                         f"{spec.where!r}: {exc}")
+            elif self.mesh.file is None:
+                fail(f"{key}.where", "a coordinate test such as 'x < 1e-9' (a box mesh has no named boundaries)",
+                     None)
+        if any(spec.dirichlet for spec in self.boundaries.values()) and self.solver.linear == "iterative":
+            fail("solver.linear", "lu or auto with Dirichlet boundaries (the block preconditioner does not "
+                 "know them)", "iterative")
 
     # ---- derived ----------------------------------------------------------------------------------
     @property

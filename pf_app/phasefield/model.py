@@ -29,8 +29,10 @@ from dolfinx import fem
 
 from pf_app.freeenergy.base import FreeEnergy
 from pf_app.formula import Formula
+from pf_app.phasefield.boundary import NamedFacets, dirichlet_conditions, flux_residual
 from pf_app.phasefield.case import CaseConfig
 from pf_app.phasefield.pointwise import NodalFreeEnergy, QuadratureFreeEnergy
+from pf_app.phasefield.sources import source_residual
 
 SQRT2 = math.sqrt(2.0)
 
@@ -65,7 +67,8 @@ class FormParts:
 class PhaseFieldModel:
     """Function space, state functions, constants and compiled forms of one case."""
 
-    def __init__(self, mesh: dolfinx.mesh.Mesh, cfg: CaseConfig, fe: FreeEnergy, quadrature: bool):
+    def __init__(self, mesh: dolfinx.mesh.Mesh, cfg: CaseConfig, fe: FreeEnergy, quadrature: bool,
+                 facets: NamedFacets | None = None):
         n_eta = len(cfg.fields.order_parameters)
         self.n_fields = 2 + n_eta
         element = basix.ufl.element("Lagrange", mesh.basix_cell(), cfg.fields.degree, shape=(self.n_fields,))
@@ -73,6 +76,7 @@ class PhaseFieldModel:
         self.V = fem.functionspace(mesh, element)
         self.u, self.u_n, self.u_nm1 = (fem.Function(self.V, name=n) for n in ("u", "u_n", "u_nm1"))
         self.dt = fem.Constant(mesh, 1.0)
+        self.t = fem.Constant(mesh, 0.0)  # time at the end of the step (sources, boundary values); the time loop sets it
         self.bdf = fem.Constant(mesh, np.array([1.0, -1.0, 0.0]))  # a0, a1, a2
         dx = ufl.Measure("dx", domain=mesh, metadata={"quadrature_degree": cfg.qdegree()})
         lumped = cfg.free_energy.integration == "lumped"
@@ -125,6 +129,13 @@ class PhaseFieldModel:
             variables = [ufl.variable(f) for f in fields]
             gradient = fe.ufl_gradient(variables)
             hessian_diagonal = [ufl.diff(gradient[k], variables[k]) for k in range(len(fields))]
+        # explicit terms (functions of x, y, z, t only): sources and prescribed boundary fluxes; nothing to J
+        facets = facets or NamedFacets({}, mesh.topology.dim - 1)
+        tests = [v[k] for k in range(self.n_fields)]
+        for extra in (source_residual(cfg, mesh, self.t, tests, dx), flux_residual(cfg, mesh, facets, self.t, tests)):
+            if extra is not None:
+                F += extra
+        self.dirichlet = dirichlet_conditions(cfg, self.V, facets, self.t)
         self.parts = FormParts(dx, dx_g, kc, keta, Mc, L, hessian_diagonal)
         self.F, self.J = fem.form(F), fem.form(J)
         self.energy_form = fem.form(g * dx_g + gradient_energy * dx)

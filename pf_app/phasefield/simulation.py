@@ -24,6 +24,7 @@ from dolfinx import fem
 from pf_app.config import ConfigError
 from pf_app.freeenergy.base import build_free_energy, use_quadrature
 from pf_app.progress import Progress
+from pf_app.phasefield.boundary import check_periodic_closure, named_facets
 from pf_app.phasefield.case import AXES, Case
 from pf_app.phasefield.initial import set_initial_state, warn_if_not_periodic
 from pf_app.phasefield.mesh import build_mesh
@@ -99,14 +100,19 @@ class Simulation:
         self.case, self.cfg = case, cfg
         try:
             self.tagged = build_mesh(cfg.mesh, comm)
+            # the case's periodic axes and those a gmsh file's periodic entities declare
+            self.periodic_axes = tuple(sorted({AXES.index(a) for a in cfg.periodic} | set(self.tagged.periodic_axes)))
+            facets = named_facets(cfg, self.tagged, self.periodic_axes)
         except ConfigError as exc:
             raise exc.in_file(case.source) from None
         self.mesh = self.tagged.mesh
         fe = build_free_energy(cfg.free_energy, cfg.variables, file=case.source)
-        self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe))
-        # the case's periodic axes and those a gmsh file's periodic entities declare
-        self.periodic_axes = tuple(sorted({AXES.index(a) for a in cfg.periodic} | set(self.tagged.periodic_axes)))
+        self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe), facets)
         self.periodic = PeriodicMap(self.model.V, self.periodic_axes) if self.periodic_axes else None
+        try:
+            check_periodic_closure(self.model.dirichlet, self.periodic)
+        except ConfigError as exc:
+            raise exc.in_file(case.source) from None
         self.controller = StepController(cfg.time, cfg.solver.rtol)
         max_it = self.controller.slow_iterations if cfg.time.adapt == "newton" else cfg.solver.max_it
         self.solver = NewtonSolver(self.model, self.periodic, cfg.solver, max_it)
@@ -235,6 +241,7 @@ class Simulation:
             dt, lands = self._step_length(target)
             t_attempt = time.perf_counter()
             m.set_step(dt, s.dt_prev, cfg.scheme)
+            m.t.value = target if lands else s.t + dt  # sources and boundary values at the end of the step
             # with error control (once a step exists) Newton starts from the error estimate's predictor
             predicted = self._predictor(dt) if cfg.adapt == "error" and s.dt_prev is not None else None
             m.u.x.array[:] = m.u_n.x.array if predicted is None else predicted

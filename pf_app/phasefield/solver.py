@@ -51,6 +51,7 @@ def choose_linear(cfg: SolverConfig, dofs: int, dim: int, kappa_c: float) -> str
 class NewtonSolver:
     def __init__(self, model: PhaseFieldModel, periodic: PeriodicMap | None, cfg: SolverConfig, max_it: int):
         self.model, self.periodic = model, periodic
+        self.bcs = model.dirichlet.bcs  # Dirichlet conditions (pf_app.phasefield.boundary)
         comm = model.mesh.comm
         self.b = fem_petsc.create_vector(model.V)
         self.A = fem_petsc.create_matrix(model.J)
@@ -69,6 +70,8 @@ class NewtonSolver:
         snes.setOptionsPrefix(prefix)
         dofs = self.x.getSize()
         self.linear = choose_linear(cfg, dofs, model.mesh.topology.dim, model.cfg.gradient.kappa_c)
+        if self.bcs and cfg.linear == "auto":
+            self.linear = "lu"  # the block preconditioner does not know Dirichlet rows
         self.description = f"linear solver: {self.linear}" + (
             f" (auto: {dofs} unknowns in {model.mesh.topology.dim}D)" if cfg.linear == "auto" else "")
         if self.linear == "iterative":
@@ -115,7 +118,11 @@ class NewtonSolver:
         with self.b.localForm() as loc:
             loc.set(0.0)
         fem_petsc.assemble_vector(self.b, self.model.F)
+        if self.bcs:  # rows of Dirichlet dofs: u - g; the other rows lifted by J's columns times (g - u)
+            fem_petsc.apply_lifting(self.b, [self.model.J], bcs=[self.bcs], x0=[self.model.u.x.petsc_vec], alpha=-1.0)
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        if self.bcs:
+            fem_petsc.set_bc(self.b, self.bcs, self.model.u.x.petsc_vec, -1.0)
         if self.periodic is not None:
             self.periodic.P.multTranspose(self.b, r)
         else:
@@ -123,7 +130,7 @@ class NewtonSolver:
 
     def _assemble_full_jacobian(self) -> None:
         self.A.zeroEntries()
-        fem_petsc.assemble_matrix(self.A, self.model.J)
+        fem_petsc.assemble_matrix(self.A, self.model.J, bcs=self.bcs)  # Dirichlet rows and columns: identity
         self.A.assemble()
 
     def _jacobian(self, snes, x, J, Pmat) -> None:
@@ -140,6 +147,7 @@ class NewtonSolver:
 
         On return ``model.u`` holds the final iterate (prolonged onto all dofs)."""
         self.linear_iterations = 0
+        self.model.dirichlet.update()  # boundary values at the model's time
         converged, its = self._solve_once()
         if not converged and self.lag:
             # the stale preconditioner may be the culprit: rebuild it now, then lag again
