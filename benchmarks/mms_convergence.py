@@ -12,8 +12,8 @@ repeats the relative steps (1, 1.8, 0.9, 1.5, 0.8) (mms_time_order_*; baselines 
   difference from the run with half the steps (the spatial error cancels; for an error C dt^p the
   differences are C (1 - 2^-p) dt^p, with the same slope).
 
-Full: the benchmark's parameters (kappa = 4e-4: an interface 0.028 wide), meshes of 64-256 (P1) and
-32-128 (P2) cells per unit length, time to t = 8 on 128 cells per unit length.  ``--quick``: the
+Full: the benchmark's parameters (kappa = 4e-4: an interface 0.028 wide), meshes of 128-512 (P1) and
+64-256 (P2) cells per unit length, time to t = 8 (16 to 128 steps) on 128 cells per unit length.  ``--quick``: the
 gentler parameters of the tests (pf_app.phasefield.mms.GENTLE: kappa = 4e-3, B1 = 2, B2 = 4) on
 meshes of 16-64 cells, time to t = 1 on 16 cells (a few seconds).
 
@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CASE = REPO / "inputs" / "pfhub_7a.yaml"
 
-FULL = {"parameters": {}, "p1": (64, 128, 256), "p2": (32, 64, 128), "time_cells": 128, "t_end": 8.0,
-        "steps": (8, 16, 32, 64), "variable_steps": (10, 20, 40, 80)}
+FULL = {"parameters": {}, "p1": (128, 256, 512), "p2": (64, 128, 256), "time_cells": 128, "t_end": 8.0,
+        "steps": (16, 32, 64, 128), "variable_steps": (20, 40, 80, 160)}
 QUICK = {"parameters": None, "p1": (16, 32, 64), "p2": (16, 32, 64), "time_cells": 16, "t_end": 1.0,
          "steps": (8, 16, 32, 64), "variable_steps": (10, 20, 40, 80)}
 
