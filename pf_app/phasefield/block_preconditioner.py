@@ -1,57 +1,56 @@
-"""A block preconditioner for the mixed Cahn-Hilliard / Allen-Cahn Newton system, with AMG blocks.
+"""A block preconditioner for the mixed Cahn-Hilliard / Allen-Cahn Newton system that holds at every dt.
 
-The Newton matrix J of one time step (unknowns ordered c, mu, eta_1..eta_N; ``tau = dt / a0`` with
-a0 the leading BDF coefficient) has the blocks
+The Newton matrix of one time step (unknowns c, mu, eta_1..eta_N; ``tau = dt / a0`` with a0 the
+leading BDF coefficient) has the blocks
 
         [ M/tau + D_c    K_Mc      D_ceta          ]      M     mass matrix
     J = [ -B             M         -G_ceta         ]      K_Mc  stiffness weighted by the CH mobility M_c
         [ A_etac         0         M/tau + A_eta   ]      B     kappa_c K + G_cc  (G: g's Hessian as mass)
 
 with D_c, D_ceta the derivatives of the mobility and A_eta = kappa_eta K_L + L G_etaeta (+ the
-derivative of L).  Eliminating c with the lumped mass M_L leaves the Schur complement
+derivative of L).  Eliminating c with the lumped mass M_L (D = M_L^-1) leaves the Schur complement
 
-    S = M + tau B M_L^-1 K_Mc  ~  S_ = (M + alpha B+) M_L^-1 (M + beta K_Mc),   alpha beta = tau,
+    S = M + tau B D K_Mc.
 
-the factorisation of Bosch, Kay, Stoll and Wathen (SIAM J. Sci. Comput. 36 (2014) B854) extended to
-a free energy with curvature and a variable mobility.  B+ = kappa_c K + max(G_cc, 0) keeps the
-convex part of g so that both factors are symmetric positive definite Laplacian-like operators,
-which one algebraic multigrid V-cycle (PETSc GAMG) solves to a constant factor independent of h
-and dt.  Per Fourier mode k with constant coefficients (X = kappa_c k^2 + g_cc, Y = m k^2):
+**What grows with dt.**  For large tau, S ~ tau B D K_Mc.  B is the second variation of the free
+energy: inside the interfaces g is concave (G < 0), and B is nearly singular on the interfaces'
+translation and capillary modes (B applied to grad c is grad mu, ~ 0 near equilibrium).  Those modes
+are the slow ones that a large step resolves.  The factorised approximation of Bosch, Kay, Stoll and
+Wathen (SIAM J. Sci. Comput. 36 (2014) B854),
 
-    S / S_ = (1 + tau X Y) / ((1 + alpha X)(1 + beta Y)),
+    S_ = (M + alpha B+) M_L^-1 (M + beta K_Mc),   alpha beta = tau,   B+ = kappa_c K + max(G_cc, 0),
 
-and alpha = 1 / (g_cc + sqrt(kappa_c / (tau m))) keeps this ratio in [~1/2, 1] for every k, dt, m
-and g_cc >= 0 (BKSW's alpha = sqrt(tau m / kappa_c) is the g_cc = 0 case; with the B2 free energy's
-g_cc ~ 4 it would let the ratio fall to 1/(1 + alpha g_cc) ~ 0.01 at long wavelengths).  We take
-m and g_cc as volume means over the current state (tests/phasefield: the bound on a grid of k).
-The middle factor is the lumped mass, like the elimination of c: with the consistent M there the
-two disagree at high wavenumbers by the spread of M^-1 M_L, and GMRES needs ~1.5x the iterations.
-The order parameters follow by block Gauss-Seidel with P_eta = M/tau + kappa_eta K_L + max(L G_etaeta, 0).
+with alpha = 1 / (mean g_cc+ + sqrt(kappa_c / (tau m))), is spectrally equivalent to S per Fourier mode
+(ratio in [~0.49, 1]; tests) but not on these modes: with B+ it sees B+ ~ |G-| where B ~ 0, with B
+itself the cross terms alpha B + beta K_Mc dominate, so no choice of (alpha, beta) covers both the bulk
+and the interface modes once tau |G-| m / h^2 >> 1.  Measured on PFHub 1a states (docs/phasefield_3d.md):
+GMRES with S_ alone needs 19 iterations at dt = 1, 70-100 at dt = 100 and does not converge in 400 at
+dt >= 1e3, while the same factorisation with S itself needs 4-5 at every dt.
 
-One application of the preconditioner (r -> z):
+**What we do.**  The Schur solve is an inner Krylov iteration on S itself, applied without forming it
+(S v = M v + tau B (D (K_Mc v)): three products with blocks of J), preconditioned by S_.  At small tau
+S_ is nearly S and the inner solve stops after one or two iterations; at large tau the inner Krylov
+resolves the slow interface modes.  The order parameters likewise: an inner Krylov iteration on the
+true block J_eta_i,eta_i, preconditioned by one AMG V-cycle of its convex part
+P_eta = M/tau + kappa_eta K_L + max(L G_etaeta, 0) (the Allen-Cahn walls have the same slow modes).
+The outer method is FGMRES on the exact Jacobian, so Newton stays exact.  One application (r -> z):
 
-    y_c   = tau M_L^-1 r_c
-    z_mu  = (M + beta K_Mc)^-1  M_L  (M + alpha B+)^-1 (r_mu + B y_c)
-    z_c   = y_c - tau M_L^-1 K_Mc z_mu
-    z_eta_i = P_eta_i^-1 (r_eta_i - A_eta_i,c z_c - sum_{j<i} A_eta_i,eta_j z_eta_j)
+    y_c     = tau M_L^-1 r_c
+    z_mu    = S^-1 (r_mu + B y_c)                         inner GMRES, preconditioned by S_^-1
+    z_c     = y_c - tau M_L^-1 K_Mc z_mu
+    z_eta_i = J_eta_i,eta_i^-1 (r_eta_i - A_eta_i,c z_c - sum_{j<i} A_eta_i,eta_j z_eta_j)   inner GMRES, AMG(P_eta_i)
 
-It is a fixed linear operator (every inner solve is one V-cycle), so plain GMRES applies, and the
-Krylov method runs on the true Jacobian: Newton stays exact.  What the preconditioner leaves out
-(the mobility derivatives, g's concave part, the coupling of c to eta through G_ceta) is what the
-outer GMRES iterations pay for; their count does not grow with the mesh (benchmarks/pf_solver_scaling.py).
+with S_^-1 = (M + beta K_Mc)^-1 M_L (M + alpha B+)^-1, one V-cycle of PETSc GAMG per factor.
 
-The coupling blocks are read from the assembled (periodic-reduced) Jacobian itself (M = J_mu,mu,
-K_Mc = J_c,mu, B = -J_mu,c, A_eta,c = J_eta,c); the SPD operators M + alpha B+, M + beta K_Mc and P_eta
-are assembled as forms on the scalar space of one field (a ninth of the entries of a mixed-space
-matrix) and reduced with that space's own periodic map, whose numbering is the mixed one's node
-numbering.
+Every block of J is read from the MatNest of :mod:`pf_app.phasefield.jacobian` as it is (the subvectors
+of x are views); the SPD operators M + alpha B+, M + beta K_Mc and P_eta are scalar forms assembled into
+matrices of the same node pattern (no copies of J's blocks, no periodic triple products).
 """
 
 from __future__ import annotations
 
 import math
 
-import basix.ufl
 import numpy as np
 import ufl
 from mpi4py import MPI
@@ -60,18 +59,18 @@ from petsc4py import PETSc
 import dolfinx.fem.petsc as fem_petsc
 from dolfinx import fem
 
-from pf_app.phasefield.periodic import PeriodicMap
+from pf_app.phasefield.jacobian import node_matrix, pattern_form
 
-#: Defaults of each inner solve: one GAMG V-cycle (options prefix ``<solver prefix>block_<slot>_``).
-INNER_OPTIONS = {"ksp_type": "preonly", "pc_type": "gamg", "pc_gamg_reuse_interpolation": True,
-                 "mg_levels_ksp_type": "chebyshev", "mg_levels_pc_type": "jacobi"}
+#: Defaults of each AMG V-cycle (options prefix ``<solver prefix>block_<slot>_``).
+AMG_OPTIONS = {"ksp_type": "preonly", "pc_type": "gamg", "pc_gamg_reuse_interpolation": True,
+               "mg_levels_ksp_type": "chebyshev", "mg_levels_pc_type": "jacobi"}
 
 
-def preconditioner_forms(model, V0: fem.FunctionSpace, alpha: fem.Constant, beta: fem.Constant) -> list:
+def preconditioner_forms(model, alpha: fem.Constant, beta: fem.Constant) -> list:
     """The SPD operators that the preconditioner inverts (module doc), as bilinear forms on the scalar
-    space V0 of one field: M + alpha B+, M + beta K_Mc, then P_eta_i (coefficients from the state)."""
+    space of one field: M + alpha B+, M + beta K_Mc, then P_eta_i (coefficients from the state)."""
     p = model.parts
-    w, q = ufl.TrialFunction(V0), ufl.TestFunction(V0)
+    w, q = ufl.TrialFunction(model.V0), ufl.TestFunction(model.V0)
     dx, dx_g = p.dx, p.dx_g
 
     def mass(coefficient=1.0, measure=dx):
@@ -100,133 +99,122 @@ def lumped_mass(M: PETSc.Mat) -> PETSc.Vec:
     return diagonal
 
 
-def field_index_sets(vec: PETSc.Vec, bs: int) -> list[PETSc.IS]:
-    """Index sets of the fields in an interleaved (node-major) vector of block size ``bs``."""
-    lo, hi = vec.getOwnershipRange()
-    return [PETSc.IS().createGeneral(np.arange(lo + k, hi, bs, dtype=PETSc.IntType), comm=vec.comm)
-            for k in range(bs)]
+def factor_weights(tau: float, kappa_c: float, mobility: float, curvature: float) -> tuple[float, float]:
+    """(alpha, beta), alpha beta = tau: the weights of the two factors of S_ (module doc) for the time
+    scale tau, gradient coefficient kappa_c, mobility and convex curvature g_cc (>= 0)."""
+    alpha = 1.0 / (curvature + math.sqrt(kappa_c / (tau * mobility)))
+    return alpha, tau / alpha
+
+
+class SchurOperator:
+    """S v = M v + tau B D K_Mc v from the blocks of J (B = -J_mu,c), as a petsc4py Python matrix."""
+
+    def __init__(self, J_mumu, J_muc, J_cmu, lumped_inverse: PETSc.Vec):
+        self.M, self.Bn, self.K, self.D = J_mumu, J_muc, J_cmu, lumped_inverse
+        self.tau = 1.0
+        self.t = J_cmu.createVecLeft()
+
+    def mult(self, mat, x, y):
+        self.K.mult(x, self.t)
+        self.t.pointwiseMult(self.t, self.D)
+        self.Bn.mult(self.t, y)                 # y = -B D K x
+        y.scale(-self.tau)
+        self.M.multAdd(x, y, y)                 # y = M x + tau B D K x
+
+
+class ProductSchurInverse:
+    """S_^-1 t = (M + beta K_Mc)^-1 M_L (M + alpha B+)^-1 t: two AMG V-cycles (a Python PC)."""
+
+    def __init__(self, alpha_ksp: PETSc.KSP, beta_ksp: PETSc.KSP, lumped: PETSc.Vec):
+        self.alpha_ksp, self.beta_ksp, self.lumped = alpha_ksp, beta_ksp, lumped
+        self.t = lumped.duplicate()
+
+    def setUp(self, pc) -> None:  # noqa: N802 (petsc4py's name)
+        pass
+
+    def apply(self, pc, b, x) -> None:
+        self.alpha_ksp.solve(b, self.t)
+        self.t.pointwiseMult(self.t, self.lumped)
+        self.beta_ksp.solve(self.t, x)
+
+
+class KSPApply:
+    """One solve of a KSP (an AMG V-cycle) as a Python PC."""
+
+    def __init__(self, ksp: PETSc.KSP):
+        self.ksp = ksp
+
+    def setUp(self, pc) -> None:  # noqa: N802 (petsc4py's name)
+        pass
+
+    def apply(self, pc, b, x) -> None:
+        self.ksp.solve(b, x)
 
 
 class BlockPreconditioner:
-    """A petsc4py Python PC (``setUp``/``apply``) implementing the module's block factorisation.
+    """The module's preconditioner as a petsc4py Python PC on the MatNest Jacobian.
 
-    ``update(J, spd, tau)`` is called when the preconditioner is rebuilt, with the Newton matrix and
-    the assembled SPD block operators (in the same, possibly periodic-reduced, layout)."""
+    ``prepare()`` is called after each Jacobian assembly and rebuilds the AMG factors (assembly of the
+    SPD forms and GAMG set-up) every ``rebuild_every`` Newton iterations (0: every iteration) and
+    whenever dt changes; the inner Krylov solves always use the current Jacobian's blocks."""
 
-    def __init__(self, n_fields: int, template: PETSc.Vec, prefix: str, comm):
-        self.n_fields = n_fields
-        self.index_sets = field_index_sets(template, n_fields)
-        self.ksp = []
-        opts = PETSc.Options()
-        for slot in ["ch_alpha", "ch_beta", *(f"eta{i}" for i in range(n_fields - 2))]:
-            ksp = PETSc.KSP().create(comm)
-            ksp.setOptionsPrefix(f"{prefix}block_{slot}_")
-            for k, v in INNER_OPTIONS.items():  # solver.petsc_options are set after these and win
-                opts[f"{prefix}block_{slot}_{k}"] = v
-            self.ksp.append(ksp)
-        self.sub = None  # submatrices, created at the first update and refilled afterwards
-        self.tau = 1.0
-
-    def update(self, J: PETSc.Mat, spd: list[PETSc.Mat], tau: float) -> None:
-        """Extract the blocks of J; set up the AMG solvers of the SPD operators ``spd`` (in the field
-        layout of J's blocks: M + alpha B+, M + beta K_Mc, P_eta_i)."""
-        iss, first = self.index_sets, self.sub is None
-        n_eta = self.n_fields - 2
-        c, mu = iss[0], iss[1]
-        wanted = {"M": (J, mu, mu), "K_Mc": (J, c, mu), "B": (J, mu, c)}
-        for i in range(n_eta):
-            wanted[f"A_eta{i}_c"] = (J, iss[2 + i], c)
-            for j in range(i):
-                wanted[f"A_eta{i}_eta{j}"] = (J, iss[2 + i], iss[2 + j])
-        if first:
-            self.sub = {name: A.createSubMatrix(r, col) for name, (A, r, col) in wanted.items()}
-            self.work = {name: self.sub["M"].createVecRight() for name in ("y_c", "t", "z_c", "z_mu", "u")}
-            self.work.update({f"z_eta{i}": self.sub["M"].createVecRight() for i in range(n_eta)})
-            self.r = [self.sub["M"].createVecRight() for _ in range(self.n_fields)]
-            self.lumped_mass_inverse = lumped_mass(self.sub["M"])
-            self.lumped_mass_inverse.reciprocal()
-        else:
-            for name, (A, r, col) in wanted.items():
-                if name != "M":  # J_mu,mu = M does not change
-                    A.createSubMatrix(r, col, submat=self.sub[name])
-        self.tau = tau
-        for ksp, A in zip(self.ksp, spd):
-            ksp.setOperators(A)
-            if first:
-                ksp.setFromOptions()
-            ksp.setUp()
-
-    # ---- petsc4py Python PC protocol ------------------------------------------------------------
-    def setUp(self, pc) -> None:  # noqa: N802 (petsc4py's name); the work is done in update()
-        pass
-
-    def apply(self, pc, x: PETSc.Vec, y: PETSc.Vec) -> None:
-        bs, w, sub = self.n_fields, self.work, self.sub
-        xa = x.getArray(readonly=True).reshape(-1, bs)
-        for k in range(bs):
-            self.r[k].getArray()[:] = xa[:, k]
-        r = self.r
-        # y_c = tau M_L^-1 r_c
-        w["y_c"].pointwiseMult(r[0], self.lumped_mass_inverse)
-        w["y_c"].scale(self.tau)
-        # z_mu = S_beta^-1 M_L S_alpha^-1 (r_mu - J_mu,c y_c)
-        sub["B"].mult(w["y_c"], w["t"])
-        w["t"].aypx(-1.0, r[1])
-        self.ksp[0].solve(w["t"], w["u"])
-        w["t"].pointwiseDivide(w["u"], self.lumped_mass_inverse)
-        self.ksp[1].solve(w["t"], w["z_mu"])
-        # z_c = y_c - tau M_L^-1 K_Mc z_mu
-        sub["K_Mc"].mult(w["z_mu"], w["t"])
-        w["t"].pointwiseMult(w["t"], self.lumped_mass_inverse)
-        w["y_c"].copy(w["z_c"])
-        w["z_c"].axpy(-self.tau, w["t"])
-        # order parameters, block Gauss-Seidel
-        z_eta = [w[f"z_eta{i}"] for i in range(bs - 2)]
-        for i in range(bs - 2):
-            sub[f"A_eta{i}_c"].mult(w["z_c"], w["t"])
-            w["t"].aypx(-1.0, r[2 + i])
-            for j in range(i):
-                sub[f"A_eta{i}_eta{j}"].mult(z_eta[j], w["u"])
-                w["t"].axpy(-1.0, w["u"])
-            self.ksp[2 + i].solve(w["t"], z_eta[i])
-        ya = y.getArray().reshape(-1, bs)
-        ya[:, 0] = w["z_c"].getArray(readonly=True)
-        ya[:, 1] = w["z_mu"].getArray(readonly=True)
-        for i in range(bs - 2):
-            ya[:, 2 + i] = z_eta[i].getArray(readonly=True)
-
-
-class BlockLinearSolver:
-    """Owns what the block preconditioner needs besides the Jacobian: the constants alpha and beta,
-    the compiled preconditioner form, its matrix (reduced like the Jacobian when periodic), and the
-    Python PC context.  ``prepare(J_reduced)`` is called after each Jacobian assembly and rebuilds
-    the blocks (assembly of the preconditioner form, extraction, AMG set-up) every ``rebuild_every``
-    Newton iterations (0: every iteration) and whenever dt changes; in between, GMRES runs on the new
-    Jacobian with the previous blocks, like the lagged LU."""
-
-    def __init__(self, model, periodic, template: PETSc.Vec, prefix: str, rebuild_every: int = 0):
+    def __init__(self, model, layout, jacobian, prefix: str, inner_rtol: float, inner_max_it: int,
+                 rebuild_every: int = 0):
         if model.cfg.gradient.kappa_c <= 0:
             raise ValueError("the iterative solver needs gradient.kappa_c > 0")
-        self.model, self.periodic = model, periodic
+        self.model, self.layout, self.jac = model, layout, jacobian
+        comm, nf = layout.comm, model.n_fields
+        self.n_eta = nf - 2
         mesh = model.mesh
         self.alpha, self.beta = fem.Constant(mesh, 1.0), fem.Constant(mesh, 1.0)
-        V0 = scalar_space(model.V)
-        self.forms = [fem.form(a) for a in preconditioner_forms(model, V0, self.alpha, self.beta)]
+        self.forms = [fem.form(a) for a in preconditioner_forms(model, self.alpha, self.beta)]
         p = model.parts
         self.mean_forms = [fem.form(p.mobility_c * p.dx), fem.form(ufl.max_value(p.hessian_diagonal[0], 0.0) * p.dx_g)]
-        self.full = [fem_petsc.create_matrix(a) for a in self.forms]
-        # the reduced numbering of the scalar space is the mixed one's node numbering (same nodes, same rule)
-        self.scalar_periodic = None if periodic is None else PeriodicMap(V0, periodic.axes)
-        self.reduced = None
-        self.context = BlockPreconditioner(model.n_fields, template, prefix, mesh.comm)
+        pattern = pattern_form(model.V0)
+        self.operators = [node_matrix(layout, pattern) for _ in self.forms]
+        block = jacobian.block
+        self.lumped = lumped_mass(block(1, 1))  # J_mu,mu = M, assembled once
+        self.lumped_inverse = self.lumped.copy()
+        self.lumped_inverse.reciprocal()
+        opts = PETSc.Options()
+
+        def ksp(slot: str, defaults: dict) -> PETSc.KSP:
+            k = PETSc.KSP().create(comm)
+            k.setOptionsPrefix(f"{prefix}block_{slot}_")
+            for key, value in defaults.items():  # solver.petsc_options, set before, win
+                if not opts.hasName(f"{prefix}block_{slot}_{key}"):
+                    opts.setValue(f"{prefix}block_{slot}_{key}", value)
+            k.setFromOptions()
+            return k
+
+        inner = {"ksp_type": "gmres", "ksp_rtol": inner_rtol, "ksp_atol": 0.0, "ksp_max_it": inner_max_it,
+                 "ksp_gmres_restart": 30, "ksp_norm_type": "unpreconditioned"}
+        self.amg = [ksp(slot, AMG_OPTIONS) for slot in ("ch_alpha", "ch_beta", *(f"eta{i}_amg" for i in range(self.n_eta)))]
+        self.schur = SchurOperator(block(1, 1), block(1, 0), block(0, 1), self.lumped_inverse)
+        n, N = layout.nodes.owned, layout.nodes.total
+        self.schur_matrix = PETSc.Mat().createPython(((n, N), (n, N)), self.schur, comm=comm)
+        self.schur_matrix.setUp()
+        self.schur_ksp = ksp("schur", inner)
+        self.schur_ksp.setOperators(self.schur_matrix)
+        self.schur_ksp.getPC().setType(PETSc.PC.Type.PYTHON)
+        self.schur_ksp.getPC().setPythonContext(ProductSchurInverse(self.amg[0], self.amg[1], self.lumped))
+        self.eta_ksp = []
+        for i in range(self.n_eta):
+            k = ksp(f"eta{i}", inner)
+            k.setOperators(block(2 + i, 2 + i))
+            k.getPC().setType(PETSc.PC.Type.PYTHON)
+            k.getPC().setPythonContext(KSPApply(self.amg[2 + i]))
+            self.eta_ksp.append(k)
+        self.work = {name: layout.create_node_vector() for name in ("y_c", "t", "u")}
         self.rebuild_every, self.since_rebuild, self.tau_built = rebuild_every, 0, None
+        self.inner_iterations = 0  # inner Krylov iterations since the counter was reset (diagnostics)
 
     def rebuild_at_next_jacobian(self) -> None:
         self.tau_built = None
 
     def configure(self, pc: PETSc.PC) -> None:
         pc.setType(PETSc.PC.Type.PYTHON)
-        pc.setPythonContext(self.context)
+        pc.setPythonContext(self)
 
     def means(self) -> tuple[float, float]:
         """Volume means of the Cahn-Hilliard mobility M_c and of max(g_cc, 0) at the current state."""
@@ -234,42 +222,58 @@ class BlockLinearSolver:
         totals = m.mesh.comm.allreduce(np.array([fem.assemble_scalar(f) for f in self.mean_forms]), op=MPI.SUM)
         return max(totals[0] / m.volume, 1e-300), totals[1] / m.volume
 
-    def prepare(self, J: PETSc.Mat) -> None:
-        """When due, assemble the preconditioner form at the current state and hand both matrices to the PC."""
+    def prepare(self) -> None:
+        """When due, assemble the SPD operators at the current state and set up their AMG V-cycles."""
         m = self.model
         tau = float(m.dt.value) / float(m.bdf.value[0])
+        self.schur.tau = tau
         self.since_rebuild += 1
         if tau == self.tau_built and self.since_rebuild < self.rebuild_every:
             return
         self.since_rebuild, self.tau_built = 0, tau
-        a, b = factor_weights(tau, m.cfg.gradient.kappa_c, *self.means())
-        self.alpha.value, self.beta.value = a, b
-        for A, a in zip(self.full, self.forms):
+        self.alpha.value, self.beta.value = factor_weights(tau, m.cfg.gradient.kappa_c, *self.means())
+        for A, form in zip(self.operators, self.forms):
             A.zeroEntries()
-            fem_petsc.assemble_matrix(A, a)
+            fem_petsc.assemble_matrix(A, form)
             A.assemble()
-        if self.scalar_periodic is None:
-            self.reduced = self.full
-        elif self.reduced is None:
-            self.reduced = [A.PtAP(self.scalar_periodic.P) for A in self.full]
-        else:
-            for A, R in zip(self.full, self.reduced):
-                A.PtAP(self.scalar_periodic.P, result=R)
-        self.context.update(J, self.reduced, tau)
+        for k, A in zip(self.amg, self.operators):
+            k.setOperators(A)
+            k.setUp()
+        for k in self.eta_ksp:
+            k.setUp()
 
+    # ---- petsc4py Python PC protocol ------------------------------------------------------------
+    def setUp(self, pc) -> None:  # noqa: N802 (petsc4py's name); the work is done in prepare()
+        pass
 
-def scalar_space(V: fem.FunctionSpace) -> fem.FunctionSpace:
-    """The scalar Lagrange space of one field of the blocked space V, checked to number its nodes as V."""
-    element = basix.ufl.element("Lagrange", V.mesh.basix_cell(), V.ufl_element().embedded_superdegree)
-    V0 = fem.functionspace(V.mesh, element)
-    if not (np.array_equal(V.dofmap.list, V0.dofmap.list)
-            and V.dofmap.index_map.size_local == V0.dofmap.index_map.size_local):
-        raise RuntimeError("the scalar and the blocked space number their nodes differently")
-    return V0
-
-
-def factor_weights(tau: float, kappa_c: float, mobility: float, curvature: float) -> tuple[float, float]:
-    """(alpha, beta), alpha beta = tau: the weights of the two factors of S_ (module doc) for the time
-    scale tau, gradient coefficient kappa_c, mobility and convex curvature g_cc (>= 0)."""
-    alpha = 1.0 / (curvature + math.sqrt(kappa_c / (tau * mobility)))
-    return alpha, tau / alpha
+    def apply(self, pc, x: PETSc.Vec, y: PETSc.Vec) -> None:
+        iss, block, w = self.layout.field_is, self.jac.block, self.work
+        tau = self.schur.tau
+        r = [x.getSubVector(s) for s in iss]
+        z = [y.getSubVector(s) for s in iss]
+        # y_c = tau M_L^-1 r_c;  z_mu = S^-1 (r_mu - J_mu,c y_c)
+        w["y_c"].pointwiseMult(r[0], self.lumped_inverse)
+        w["y_c"].scale(tau)
+        block(1, 0).mult(w["y_c"], w["t"])
+        w["t"].aypx(-1.0, r[1])
+        self.schur_ksp.solve(w["t"], z[1])
+        self.inner_iterations += self.schur_ksp.getIterationNumber()
+        # z_c = y_c - tau M_L^-1 K_Mc z_mu
+        block(0, 1).mult(z[1], w["t"])
+        w["t"].pointwiseMult(w["t"], self.lumped_inverse)
+        w["y_c"].copy(z[0])
+        z[0].axpy(-tau, w["t"])
+        # order parameters, block Gauss-Seidel with inner Krylov on the true diagonal blocks
+        for i in range(self.n_eta):
+            block(2 + i, 0).mult(z[0], w["t"])
+            w["t"].aypx(-1.0, r[2 + i])
+            for j in range(i):
+                if block(2 + i, 2 + j) is not None:
+                    block(2 + i, 2 + j).mult(z[2 + j], w["u"])
+                    w["t"].axpy(-1.0, w["u"])
+            self.eta_ksp[i].solve(w["t"], z[2 + i])
+            self.inner_iterations += self.eta_ksp[i].getIterationNumber()
+        for s, v in zip(iss, r):
+            x.restoreSubVector(s, v)
+        for s, v in zip(iss, z):
+            y.restoreSubVector(s, v)

@@ -130,55 +130,65 @@ def flux_residual(cfg: CaseConfig, mesh, facets: NamedFacets, t: fem.Constant, t
 
 
 class DirichletConditions:
-    """The Dirichlet conditions of a case (``bcs``, DOLFINx DirichletBC objects on the blocked space)
-    and their values, re-evaluated at the model's time by :meth:`update`."""
+    """The Dirichlet conditions of a case: per field k, DOLFINx DirichletBC objects on the scalar space
+    of one field (``by_field[k]``), and their values, re-evaluated at the model's time by :meth:`update`.
+    Newton replaces the rows of these nodes by u - g (residual) and the identity (Jacobian)."""
 
-    def __init__(self, bcs: list, values: list):
-        self.bcs = bcs
+    def __init__(self, by_field: dict[int, list], values: list):
+        self.by_field = by_field
         self._values = values  # (Function, Expression) pairs
 
     def __bool__(self) -> bool:
-        return bool(self.bcs)
+        return any(self.by_field.values())
 
     def update(self) -> None:
         for g, expr in self._values:
             g.interpolate(expr)
 
+    def local_nodes(self, field: int) -> np.ndarray:
+        """Local (owned and ghost) node indices of the scalar space that field ``field`` fixes."""
+        found = [bc.dof_indices()[0] for bc in self.by_field.get(field, [])]
+        return np.unique(np.concatenate(found)) if found else np.empty(0, np.int32)
 
-def dirichlet_conditions(cfg: CaseConfig, V: fem.FunctionSpace, facets: NamedFacets,
+
+def dirichlet_conditions(cfg: CaseConfig, V0: fem.FunctionSpace, facets: NamedFacets,
                          t: fem.Constant) -> DirichletConditions:
+    """``V0``: the scalar space of one field (every field has its nodes)."""
     names = ["c", "mu", *cfg.fields.order_parameters]
-    mesh = V.mesh
-    bcs, values = [], []
+    mesh = V0.mesh
+    points = V0.element.interpolation_points
+    points = points() if callable(points) else points
+    by_field, values = {}, []
     for name, spec in cfg.boundaries.items():
+        dofs = fem.locate_dofs_topological(V0, facets.dim, facets.facets[name])
         for field_name, text in spec.dirichlet.items():
-            sub = V.sub(names.index(field_name))
-            V_sub, _ = sub.collapse()
-            g = fem.Function(V_sub, name=f"{name}.{field_name}")
-            points = V_sub.element.interpolation_points
-            expr = fem.Expression(space_time(text, spec.parameters, mesh, t), points() if callable(points) else points)
+            g = fem.Function(V0, name=f"{name}.{field_name}")
+            expr = fem.Expression(space_time(text, spec.parameters, mesh, t), points)
             g.interpolate(expr)
-            dofs = fem.locate_dofs_topological((sub, V_sub), facets.dim, facets.facets[name])
-            bcs.append(fem.dirichletbc(g, dofs, sub))
+            by_field.setdefault(names.index(field_name), []).append(fem.dirichletbc(g, dofs))
             values.append((g, expr))
-    return DirichletConditions(bcs, values)
+    return DirichletConditions(by_field, values)
 
 
-def check_periodic_closure(dirichlet: DirichletConditions, periodic) -> None:
-    """Every periodic copy of a Dirichlet dof is a Dirichlet dof too (else one reduced unknown would
+def check_periodic_closure(dirichlet: DirichletConditions, layout) -> None:
+    """Every periodic copy of a Dirichlet node is a Dirichlet node too (else one periodic unknown would
     carry both a boundary value and an equation): e.g. a boundary that ends on a periodic face must
-    end on the opposite face as well."""
-    if periodic is None or not dirichlet:
+    end on the opposite face as well.  ``layout``: :class:`pf_app.phasefield.layout.SystemLayout`."""
+    if not layout.nodes.axes or not dirichlet:
         return
-    marker = periodic.P.createVecLeft()
-    with marker.localForm() as loc:
-        loc.set(0.0)
-    for bc in dirichlet.bcs:
-        dofs, owned = bc.dof_indices()
-        marker.array[dofs[:owned]] = 1.0
-    counts = periodic.P.createVecRight()
-    periodic.P.multTranspose(marker, counts)
-    partial = (counts.array > 0) & (counts.array < periodic.multiplicity.array - 0.5)
-    if periodic.comm.allreduce(int(np.any(partial)), op=MPI.MAX):
-        raise ConfigError(None, "boundaries", "Dirichlet boundaries whose periodic images carry the same "
-                          "condition (a boundary touching a periodic face must touch the opposite face too)")
+    P0 = layout.P0
+    ones = P0.createVecLeft()
+    ones.set(1.0)
+    multiplicity = P0.createVecRight()
+    P0.multTranspose(ones, multiplicity)
+    for field in dirichlet.by_field:
+        marker = P0.createVecLeft()
+        marker.set(0.0)
+        nodes = dirichlet.local_nodes(field)
+        marker.array[nodes[nodes < layout.n_owned_full]] = 1.0
+        counts = P0.createVecRight()
+        P0.multTranspose(marker, counts)
+        partial = (counts.array > 0) & (counts.array < multiplicity.array - 0.5)
+        if layout.comm.allreduce(int(np.any(partial)), op=MPI.MAX):
+            raise ConfigError(None, "boundaries", "Dirichlet boundaries whose periodic images carry the same "
+                              "condition (a boundary touching a periodic face must touch the opposite face too)")

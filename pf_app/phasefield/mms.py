@@ -48,11 +48,7 @@ def run_steps(case: Case, steps: Sequence[float], comm: MPI.Comm = MPI.COMM_WORL
     end (``sim.model.u_n``, time ``sim.model.t``)."""
     sim = Simulation(case, comm)
     m, scheme = sim.model, case.config.time.scheme
-    set_initial_state(m, case.config.initial)
-    if sim.periodic is not None:  # the start made exactly periodic, as a run does
-        sim.solver.set_initial_guess(m.u_n)
-        sim.periodic.prolong(sim.solver.x, m.u_n)
-    m.u_nm1.x.array[:] = m.u_n.x.array
+    sim.set_initial_state()  # made exactly periodic, as a run does
     t, dt_prev = 0.0, None
     for dt in steps:
         m.set_step(dt, dt_prev, scheme)

@@ -23,6 +23,8 @@ import basix.ufl
 import numpy as np
 import ufl
 from mpi4py import MPI
+from ufl.algorithms import expand_derivatives
+from ufl.algorithms.analysis import extract_constants
 
 import dolfinx
 from dolfinx import fem
@@ -31,6 +33,7 @@ from pf_app.freeenergy.base import FreeEnergy
 from pf_app.formula import Formula
 from pf_app.phasefield.boundary import NamedFacets, dirichlet_conditions, flux_residual
 from pf_app.phasefield.case import CaseConfig
+from pf_app.phasefield.layout import scalar_space
 from pf_app.phasefield.pointwise import NodalFreeEnergy, QuadratureFreeEnergy
 from pf_app.phasefield.sources import source_residual
 
@@ -65,16 +68,23 @@ class FormParts:
 
 
 class PhaseFieldModel:
-    """Function space, state functions, constants and compiled forms of one case."""
+    """Function spaces, state functions, constants and compiled forms of one case.
+
+    The residual is compiled row by row (``residual_forms[k]``: the equation of field k tested with the
+    scalar test function of the space ``V0`` of one field) and the Jacobian block by block
+    (``jacobian_forms[k][l]``: the derivative of row k in the direction of field l, a scalar bilinear
+    form on V0; None where it vanishes identically, e.g. d(eta row)/d(mu)), so that Newton's matrix is
+    assembled straight into scalar blocks (:mod:`pf_app.phasefield.jacobian`)."""
 
     def __init__(self, mesh: dolfinx.mesh.Mesh, cfg: CaseConfig, fe: FreeEnergy, quadrature: bool,
                  facets: NamedFacets | None = None):
         n_eta = len(cfg.fields.order_parameters)
-        self.n_fields = 2 + n_eta
-        element = basix.ufl.element("Lagrange", mesh.basix_cell(), cfg.fields.degree, shape=(self.n_fields,))
+        self.n_fields = n = 2 + n_eta
+        element = basix.ufl.element("Lagrange", mesh.basix_cell(), cfg.fields.degree, shape=(n,))
         self.mesh, self.cfg, self.fe = mesh, cfg, fe
         self.V = fem.functionspace(mesh, element)
-        self.u, self.u_n, self.u_nm1 = (fem.Function(self.V, name=n) for n in ("u", "u_n", "u_nm1"))
+        self.V0 = scalar_space(self.V)
+        self.u, self.u_n, self.u_nm1 = (fem.Function(self.V, name=name) for name in ("u", "u_n", "u_nm1"))
         self.dt = fem.Constant(mesh, 1.0)
         self.t = fem.Constant(mesh, 0.0)  # time at the end of the step (sources, boundary values); the time loop sets it
         self.bdf = fem.Constant(mesh, np.array([1.0, -1.0, 0.0]))  # a0, a1, a2
@@ -83,7 +93,7 @@ class PhaseFieldModel:
         dx_g = ufl.Measure("dx", domain=mesh, metadata={"quadrature_rule": "vertex", "quadrature_degree": 1}) \
             if lumped else dx
 
-        u, v = self.u, ufl.TestFunction(self.V)
+        u = self.u
         c, mu, etas = u[0], u[1], [u[2 + i] for i in range(n_eta)]
         fields = [c, *etas]
         Mc, L = mobilities(cfg, c, etas)
@@ -93,51 +103,80 @@ class PhaseFieldModel:
             a = self.bdf
             return (a[0] * u[i] + a[1] * self.u_n[i] + a[2] * self.u_nm1[i]) / self.dt
 
-        def coupling(dg):
-            """The part of the residual that is linear in the derivatives of g."""
-            form = -dg[0] * v[1] * dx_g
-            for i in range(n_eta):
-                form += L[i] * dg[1 + i] * v[2 + i] * dx_g
-            return form
+        def rest(k, q):
+            """Row k of the residual without the derivatives of g."""
+            if k == 0:
+                return (rate(0) * q + Mc * ufl.inner(ufl.grad(mu), ufl.grad(q))) * dx
+            if k == 1:
+                return (mu * q - kc * ufl.inner(ufl.grad(c), ufl.grad(q))) * dx
+            i = k - 2
+            return (rate(k) * q + L[i] * keta[i] * ufl.inner(ufl.grad(etas[i]), ufl.grad(q))) * dx
 
-        rest = (rate(0) * v[0] + Mc * ufl.inner(ufl.grad(mu), ufl.grad(v[0])) + mu * v[1]
-                - kc * ufl.inner(ufl.grad(c), ufl.grad(v[1]))) * dx
-        for i in range(n_eta):
-            rest += (rate(2 + i) * v[2 + i]
-                     + L[i] * keta[i] * ufl.inner(ufl.grad(etas[i]), ufl.grad(v[2 + i]))) * dx
-        du = ufl.TrialFunction(self.V)
+        def coupling(k, q, dg):
+            """Row k's part that is linear in the derivatives of g (dg[0] = g_c, dg[1 + i] = g_eta_i)."""
+            if k == 0:
+                return None
+            if k == 1:
+                return -dg[0] * q * dx_g
+            return L[k - 2] * dg[k - 1] * q * dx_g
+
         gradient_energy = 0.5 * kc * ufl.inner(ufl.grad(c), ufl.grad(c))
         for i in range(n_eta):
             gradient_energy += 0.5 * keta[i] * ufl.inner(ufl.grad(etas[i]), ufl.grad(etas[i]))
-
         if quadrature:
-            components = [0, *range(2, self.n_fields)]
+            components = [0, *range(2, n)]
             self.quadrature = NodalFreeEnergy(self.u, fe, components) if lumped \
                 else QuadratureFreeEnergy(self.u, fe, components, cfg.qdegree())
-            q = self.quadrature
-            F = rest + coupling([q.grad[k] for k in range(len(fields))])
-            dfields = [du[0], *(du[2 + i] for i in range(n_eta))]
-            dg = [sum(q.hess[k, l] * dfields[l] for l in range(len(fields))) for k in range(len(fields))]
-            J = ufl.derivative(F, u, du) + coupling(dg)
-            g = q.g
-            hessian_diagonal = [q.hess[k, k] for k in range(len(fields))]
+            pw = self.quadrature
+            dg = [pw.grad[k] for k in range(len(fields))]
+            g = pw.g
+            hessian_diagonal = [pw.hess[k, k] for k in range(len(fields))]
         else:
             self.quadrature = None
-            F = rest + coupling(fe.ufl_gradient(fields))
-            J = ufl.derivative(F, u, du)
+            dg = fe.ufl_gradient(fields)
             g = fe.ufl(fields)
             variables = [ufl.variable(f) for f in fields]
             gradient = fe.ufl_gradient(variables)
             hessian_diagonal = [ufl.diff(gradient[k], variables[k]) for k in range(len(fields))]
+
         # explicit terms (functions of x, y, z, t only): sources and prescribed boundary fluxes; nothing to J
         facets = facets or NamedFacets({}, mesh.topology.dim - 1)
-        tests = [v[k] for k in range(self.n_fields)]
-        for extra in (source_residual(cfg, mesh, self.t, tests, dx), flux_residual(cfg, mesh, facets, self.t, tests)):
-            if extra is not None:
-                F += extra
-        self.dirichlet = dirichlet_conditions(cfg, self.V, facets, self.t)
+
+        def explicit(k, q):
+            tests = [q if j == k else ufl.zero() for j in range(n)]
+            terms = [f for f in (source_residual(cfg, mesh, self.t, tests, dx), flux_residual(cfg, mesh, facets, self.t, tests))
+                     if f is not None and not f.empty()]
+            return sum(terms[1:], terms[0]) if terms else None
+
+        q, w = ufl.TestFunction(self.V0), ufl.TrialFunction(self.V0)
+        rows = []
+        for k in range(n):
+            row = rest(k, q)
+            for extra in (coupling(k, q, dg), explicit(k, q)):
+                if extra is not None:
+                    row += extra
+            rows.append(row)
+        blocks = []
+        for k in range(n):
+            blocks.append([])
+            for l in range(n):
+                direction = ufl.as_vector([w if j == l else 0 for j in range(n)])
+                form = ufl.derivative(rows[k], u, direction)
+                if quadrature:  # g's derivatives are coefficients: add their exact Hessian by hand
+                    dfields = [w if j == l else 0 for j in (0, *range(2, n))]
+                    hess = [sum(pw.hess[a, b] * dfields[b] for b in range(len(fields))) for a in range(len(fields))]
+                    extra = coupling(k, q, hess)
+                    if extra is not None and not expand_derivatives(extra).empty():
+                        form += extra
+                form = expand_derivatives(form)
+                blocks[k].append(None if form.empty() else form)
+        self.dirichlet = dirichlet_conditions(cfg, self.V0, facets, self.t)
         self.parts = FormParts(dx, dx_g, kc, keta, Mc, L, hessian_diagonal)
-        self.F, self.J = fem.form(F), fem.form(J)
+        self.residual_forms = [fem.form(r) for r in rows]
+        self.jacobian_forms = [[None if b is None else fem.form(b) for b in row] for row in blocks]
+        self.constant_blocks = {(k, l) for k in range(n) for l in range(n)
+                                if blocks[k][l] is not None and not blocks[k][l].coefficients()
+                                and not extract_constants(blocks[k][l])}
         self.energy_form = fem.form(g * dx_g + gradient_energy * dx)
         self.mass_form = fem.form(c * dx)
         self.order_forms = [fem.form(abs(e) * dx) for e in etas]

@@ -30,7 +30,7 @@ from pf_app.phasefield.initial import set_initial_state, warn_if_not_periodic
 from pf_app.phasefield.mesh import build_mesh
 from pf_app.phasefield.model import PhaseFieldModel
 from pf_app.phasefield.output import RunOutput
-from pf_app.phasefield.periodic import PeriodicMap
+from pf_app.phasefield.layout import SystemLayout
 from pf_app.phasefield.solver import NewtonSolver
 from pf_app.phasefield.timestepping import StepController, error_constant
 
@@ -108,14 +108,14 @@ class Simulation:
         self.mesh = self.tagged.mesh
         fe = build_free_energy(cfg.free_energy, cfg.variables, file=case.source)
         self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe), facets)
-        self.periodic = PeriodicMap(self.model.V, self.periodic_axes) if self.periodic_axes else None
+        self.layout = SystemLayout(self.model.V, self.model.V0, self.periodic_axes)
         try:
-            check_periodic_closure(self.model.dirichlet, self.periodic)
+            check_periodic_closure(self.model.dirichlet, self.layout)
         except ConfigError as exc:
             raise exc.in_file(case.source) from None
         self.controller = StepController(cfg.time, cfg.solver.rtol)
         max_it = self.controller.slow_iterations if cfg.time.adapt == "newton" else cfg.solver.max_it
-        self.solver = NewtonSolver(self.model, self.periodic, cfg.solver, max_it)
+        self.solver = NewtonSolver(self.model, self.layout, cfg.solver, max_it)
         self.u_nm2 = fem.Function(self.model.V, name="u_nm2")  # third state of the BDF2 error estimate
         self.state = RunState(dt=cfg.time.dt)
 
@@ -131,16 +131,23 @@ class Simulation:
             self.controller.restore(saved.get("controller", {}))
             output.start_logs(keep_until_step=self.state.step)
             return
-        set_initial_state(m, self.cfg.initial)
-        if self.periodic is not None:  # make the start exactly periodic (average over copies)
-            warn_if_not_periodic(self.mesh, self.cfg.initial, list(self.periodic_axes))
-            self.solver.set_initial_guess(m.u_n)
-            self.periodic.prolong(self.solver.x, m.u_n)
-        for f in (m.u_nm1, self.u_nm2, m.u):
-            f.x.array[:] = m.u_n.x.array
+        self.set_initial_state(warn=True)
         output.start_logs(keep_until_step=None)
         self._record(output, iterations=0, wall=0.0, at_output_time=0.0 in self.cfg.output.times)
         output.save_checkpoint(self._checkpoint_state(), self.history())
+
+    def set_initial_state(self, warn: bool = False) -> None:
+        """The case's initial fields in u_n (and u_nm1, u_nm2, u), made exactly periodic on periodic
+        axes (the average over each node's copies); ``warn``: say so when a formula was not periodic."""
+        m = self.model
+        set_initial_state(m, self.cfg.initial)
+        if self.periodic_axes:
+            if warn:
+                warn_if_not_periodic(self.mesh, self.cfg.initial, list(self.periodic_axes))
+            self.solver.set_initial_guess(m.u_n)
+            self.layout.prolong(self.solver.x, m.u_n)
+        for f in (m.u_nm1, self.u_nm2, m.u):
+            f.x.array[:] = m.u_n.x.array
 
     def _checkpoint_state(self) -> dict:
         s = self.state

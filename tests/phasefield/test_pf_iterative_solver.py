@@ -57,16 +57,10 @@ def test_iterative_and_lu_give_the_same_trajectory(tmp_path, name, changes):
 def _started(path):
     """A Simulation of the case at its initial state (periodic start made exactly periodic)."""
     from pf_app.phasefield.case import load_case
-    from pf_app.phasefield.initial import set_initial_state
     from pf_app.phasefield.simulation import Simulation
 
     sim = Simulation(load_case(path))
-    m = sim.model
-    set_initial_state(m, sim.cfg.initial)
-    if sim.periodic is not None:
-        sim.solver.set_initial_guess(m.u_n)
-        sim.periodic.prolong(sim.solver.x, m.u_n)
-    m.u.x.array[:] = m.u_n.x.array
+    sim.set_initial_state()
     return sim
 
 
