@@ -208,6 +208,7 @@ class BlockPreconditioner:
         self.work = {name: layout.create_node_vector() for name in ("y_c", "t", "u")}
         self.rebuild_every, self.since_rebuild, self.tau_built = rebuild_every, 0, None
         self.inner_iterations = 0  # inner Krylov iterations since the counter was reset (diagnostics)
+        self.schur_iterations = 0
 
     def rebuild_at_next_jacobian(self) -> None:
         self.tau_built = None
@@ -258,6 +259,7 @@ class BlockPreconditioner:
         w["t"].aypx(-1.0, r[1])
         self.schur_ksp.solve(w["t"], z[1])
         self.inner_iterations += self.schur_ksp.getIterationNumber()
+        self.schur_iterations += self.schur_ksp.getIterationNumber()
         # z_c = y_c - tau M_L^-1 K_Mc z_mu
         block(0, 1).mult(z[1], w["t"])
         w["t"].pointwiseMult(w["t"], self.lumped_inverse)

@@ -14,8 +14,11 @@ Two containers of the same blocks (``kind``):
 * ``aij`` (LU): one matrix in x's numbering, each block assembled into its part through
   MatGetLocalSubMatrix, which MUMPS factors.
 
-Blocks that depend on nothing that changes (e.g. the mass matrix d(mu row)/d(mu)) are assembled once
-in a MatNest.  Dirichlet nodes (:mod:`pf_app.phasefield.boundary`) get identity rows.
+In a MatNest, blocks that depend on nothing that changes (e.g. the mass matrix d(mu row)/d(mu)) are
+assembled once, and the vertex-rule terms of a lumped free energy, whose matrices are diagonal, are
+assembled as vectors and added onto the diagonal (the previous step's diagonal taken off first): the
+rows of mu then cost two vector assemblies instead of two matrix assemblies.  Dirichlet nodes
+(:mod:`pf_app.phasefield.boundary`) get identity rows.
 """
 
 from __future__ import annotations
@@ -61,28 +64,35 @@ class BlockJacobian:
 
     def __init__(self, model, layout: SystemLayout, kind: str):
         self.model, self.layout, self.kind = model, layout, kind
-        forms = model.jacobian_forms
-        nf = len(forms)
+        specs = model.jacobian_blocks
+        nf = len(specs)
         pattern = pattern_form(model.V0)
-        template = node_matrix(layout, pattern)
         self.bc_nodes = {k: model.dirichlet.local_nodes(k) for k in range(nf)} if model.dirichlet else {}
         if kind == "nest":
-            self.blocks = [[None if f is None else template.duplicate() for f in row] for row in forms]
+            self.matrix_forms = [[None if b.matrix is None else fem.form(b.matrix) for b in row] for row in specs]
+            self.diagonal_forms = [[None if b.diagonal is None else fem.form(b.diagonal) for b in row] for row in specs]
+            template = node_matrix(layout, pattern)
+            self.blocks = [[None if b.matrix is None and b.diagonal is None else template.duplicate() for b in row]
+                           for row in specs]
+            template.destroy()
             for row in self.blocks:
                 for A in row:
                     if A is not None:
                         A.setLGMap(layout.node_lgmap, layout.node_lgmap)
                         A.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
                         A.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
-            template.destroy()
             self.matrix = PETSc.Mat().createNest(self.blocks, isrows=layout.field_is, iscols=layout.field_is,
                                                  comm=layout.comm)
-            for k, l in model.constant_blocks:
-                self._assemble_block(self.blocks[k][l], k, l)
+            self.diagonal = fem_petsc.create_vector(model.V0)  # one field's diagonal, ghosted
+            self.added = {}  # (k, l) -> the diagonal added onto a constant block at the last assembly
+            for k, row in enumerate(specs):
+                for l, b in enumerate(row):
+                    if b.constant:
+                        self._assemble_matrix(k, l)
         else:
-            template.destroy()
+            self.combined_forms = [[None if b.combined is None else fem.form(b.combined) for b in row] for row in specs]
             self.blocks = None
-            self.matrix = self._monolithic(layout, forms, pattern)
+            self.matrix = self._monolithic(layout, self.combined_forms, pattern)
             n_local = len(layout.nodes.local_to_global)
             self.local_is = [PETSc.IS().createStride(n_local, k * n_local, 1, comm=PETSc.COMM_SELF) for k in range(nf)]
 
@@ -114,26 +124,53 @@ class BlockJacobian:
         A.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
         return A
 
-    def _assemble_block(self, A: PETSc.Mat, k: int, l: int) -> None:
+    def _assemble_matrix(self, k: int, l: int) -> None:
+        A = self.blocks[k][l]
         A.zeroEntries()
-        fem_petsc.assemble_matrix(A, self.model.jacobian_forms[k][l])
+        if self.matrix_forms[k][l] is not None:
+            fem_petsc.assemble_matrix(A, self.matrix_forms[k][l])
         A.assemble()
-        if k in self.bc_nodes:
-            A.zeroRowsLocal(self.bc_nodes[k].astype(PETSc.IntType), diag=1.0 if k == l else 0.0)
+
+    def _diagonal(self, k: int, l: int) -> PETSc.Vec:
+        """The vertex-rule part of block (k, l) at the current state, on the periodic nodes."""
+        d = self.diagonal
+        with d.localForm() as loc:
+            loc.set(0.0)
+        fem_petsc.assemble_vector(d, self.diagonal_forms[k][l])
+        d.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        reduced = self.layout.create_node_vector()
+        self.layout.P0.multTranspose(d, reduced)
+        return reduced
 
     def assemble(self) -> None:
         """Newton's matrix at the model's current state (and dt)."""
-        model = self.model
         if self.kind == "nest":
+            specs = self.model.jacobian_blocks
             for k, row in enumerate(self.blocks):
                 for l, A in enumerate(row):
-                    if A is not None and (k, l) not in model.constant_blocks:
-                        self._assemble_block(A, k, l)
+                    if A is None:
+                        continue
+                    b = specs[k][l]
+                    if not b.constant:
+                        self._assemble_matrix(k, l)
+                    if b.diagonal is not None:
+                        d = self._diagonal(k, l)
+                        if b.constant:  # take off what the last assembly added
+                            if (k, l) in self.added:
+                                A.setDiagonal(d - self.added[(k, l)], addv=PETSc.InsertMode.ADD_VALUES)
+                            else:
+                                A.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
+                            self.added[(k, l)] = d
+                        else:
+                            A.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
+                    if k in self.bc_nodes:
+                        # identity rows (a constant block's next diagonal update there is reset again)
+                        A.zeroRowsLocal(self.bc_nodes[k].astype(PETSc.IntType), diag=1.0 if k == l else 0.0)
             self.matrix.assemble()
             return
         A = self.matrix
         A.zeroEntries()
-        for k, row in enumerate(model.jacobian_forms):
+        for k, row in enumerate(self.combined_forms):
             for l, form in enumerate(row):
                 if form is not None:
                     sub = A.getLocalSubMatrix(self.local_is[k], self.local_is[l])

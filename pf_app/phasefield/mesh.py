@@ -47,9 +47,11 @@ def build_mesh(cfg: MeshConfig, comm: MPI.Comm = MPI.COMM_WORLD) -> TaggedMesh:
             return TaggedMesh(f.read_mesh(name="mesh"))
     lengths, cells = np.asarray(cfg.lengths, float), list(cfg.cells)
     corner = [np.zeros(cfg.dim), lengths]
+    ghosts = dolfinx.mesh.GhostMode.none  # no layer of ghost cells: only cell integrals are assembled, over owned cells
     if cfg.dim == 2:
         kind = _CELLS[cfg.cell_type or "triangle"]
         if kind == dolfinx.mesh.CellType.triangle:
-            return TaggedMesh(dolfinx.mesh.create_rectangle(comm, corner, cells, kind, diagonal=_DIAGONALS[cfg.diagonal]))
-        return TaggedMesh(dolfinx.mesh.create_rectangle(comm, corner, cells, kind))
-    return TaggedMesh(dolfinx.mesh.create_box(comm, corner, cells, _CELLS[cfg.cell_type or "tetrahedron"]))
+            return TaggedMesh(dolfinx.mesh.create_rectangle(comm, corner, cells, kind, diagonal=_DIAGONALS[cfg.diagonal],
+                                                            ghost_mode=ghosts))
+        return TaggedMesh(dolfinx.mesh.create_rectangle(comm, corner, cells, kind, ghost_mode=ghosts))
+    return TaggedMesh(dolfinx.mesh.create_box(comm, corner, cells, _CELLS[cfg.cell_type or "tetrahedron"], ghost_mode=ghosts))

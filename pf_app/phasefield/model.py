@@ -23,7 +23,9 @@ import basix.ufl
 import numpy as np
 import ufl
 from mpi4py import MPI
-from ufl.algorithms import expand_derivatives
+from ufl.algorithms import expand_derivatives, expand_indices
+from ufl.algorithms.apply_algebra_lowering import apply_algebra_lowering
+from ufl.algorithms.apply_derivatives import apply_derivatives
 from ufl.algorithms.analysis import extract_constants
 
 import dolfinx
@@ -55,6 +57,30 @@ def mobilities(cfg: CaseConfig, c, etas):
 
 
 @dataclass
+class JacobianBlock:
+    """Block (k, l) of Newton's matrix as UFL forms on one field's space: ``matrix`` (a bilinear form,
+    None if it vanishes), ``constant`` (True when it depends on nothing that changes: assembled once)
+    and ``diagonal`` (a linear form: the vertex-rule terms of lumped g, whose matrix is diagonal, the
+    vector of its diagonal; None when there are none or g is integrated consistently).  ``combined``
+    is the whole block as one bilinear form (None if it vanishes)."""
+
+    matrix: ufl.Form | None
+    constant: bool
+    diagonal: ufl.Form | None
+    combined: ufl.Form | None
+
+    @classmethod
+    def split(cls, rest: ufl.Form | None, g_part: ufl.Form | None, lumped: bool, trial) -> JacobianBlock:
+        parts = [f for f in (rest, g_part) if f is not None]
+        combined = sum(parts[1:], parts[0]) if parts else None
+        if not lumped:
+            rest, g_part = combined, None
+        constant = rest is not None and not rest.coefficients() and not extract_constants(rest)
+        diagonal = None if g_part is None else ufl.replace(g_part, {trial: ufl.as_ufl(1.0)})
+        return cls(rest, constant, diagonal, combined)
+
+
+@dataclass
 class FormParts:
     """The pieces of the forms that a preconditioner rebuilds operators from (UFL expressions)."""
 
@@ -72,9 +98,10 @@ class PhaseFieldModel:
 
     The residual is compiled row by row (``residual_forms[k]``: the equation of field k tested with the
     scalar test function of the space ``V0`` of one field) and the Jacobian block by block
-    (``jacobian_forms[k][l]``: the derivative of row k in the direction of field l, a scalar bilinear
-    form on V0; None where it vanishes identically, e.g. d(eta row)/d(mu)), so that Newton's matrix is
-    assembled straight into scalar blocks (:mod:`pf_app.phasefield.jacobian`)."""
+    (``jacobian_blocks[k][l]``: the derivative of row k in the direction of field l, a
+    :class:`JacobianBlock` of scalar forms on V0; empty where it vanishes identically, e.g.
+    d(eta row)/d(mu)), so that Newton's matrix is assembled straight into scalar blocks
+    (:mod:`pf_app.phasefield.jacobian`)."""
 
     def __init__(self, mesh: dolfinx.mesh.Mesh, cfg: CaseConfig, fe: FreeEnergy, quadrature: bool,
                  facets: NamedFacets | None = None):
@@ -99,9 +126,12 @@ class PhaseFieldModel:
         Mc, L = mobilities(cfg, c, etas)
         kc, keta = cfg.gradient.kappa_c, cfg.kappa_eta()
 
+        # the BDF history a1 u_n + a2 u_{n-1} of each evolving field, one scalar function each, set once
+        # per step (set_step): the residual then packs a quarter of what u_n and u_{n-1} would cost
+        self.history = {k: fem.Function(self.V0, name=f"history{k}") for k in (0, *range(2, n))}
+
         def rate(i):
-            a = self.bdf
-            return (a[0] * u[i] + a[1] * self.u_n[i] + a[2] * self.u_nm1[i]) / self.dt
+            return (self.bdf[0] * u[i] + self.history[i]) / self.dt
 
         def rest(k, q):
             """Row k of the residual without the derivatives of g."""
@@ -156,27 +186,32 @@ class PhaseFieldModel:
                 if extra is not None:
                     row += extra
             rows.append(row)
+
+        def simplified(form):
+            """Explicit components: the derivative in the direction (0, .., w, .., 0) indexes an identity
+            that only index expansion resolves, so that vanishing terms are seen as such (None)."""
+            if form is None:
+                return None
+            form = expand_indices(apply_derivatives(apply_algebra_lowering(form)))
+            return None if form.empty() else form
+
         blocks = []
         for k in range(n):
             blocks.append([])
             for l in range(n):
                 direction = ufl.as_vector([w if j == l else 0 for j in range(n)])
-                form = ufl.derivative(rows[k], u, direction)
-                if quadrature:  # g's derivatives are coefficients: add their exact Hessian by hand
+                full = ufl.derivative(rest(k, q), u, direction)
+                g_part = coupling(k, q, dg)
+                g_part = None if g_part is None else ufl.derivative(g_part, u, direction)
+                if quadrature and coupling(k, q, dg) is not None:  # g's derivatives are coefficients: add their exact Hessian
                     dfields = [w if j == l else 0 for j in (0, *range(2, n))]
-                    hess = [sum(pw.hess[a, b] * dfields[b] for b in range(len(fields))) for a in range(len(fields))]
-                    extra = coupling(k, q, hess)
-                    if extra is not None and not expand_derivatives(extra).empty():
-                        form += extra
-                form = expand_derivatives(form)
-                blocks[k].append(None if form.empty() else form)
+                    g_part += coupling(k, q, [sum(pw.hess[a, b] * dfields[b] for b in range(len(fields)))
+                                              for a in range(len(fields))])
+                blocks[k].append(JacobianBlock.split(simplified(full), simplified(g_part), lumped, w))
         self.dirichlet = dirichlet_conditions(cfg, self.V0, facets, self.t)
         self.parts = FormParts(dx, dx_g, kc, keta, Mc, L, hessian_diagonal)
         self.residual_forms = [fem.form(r) for r in rows]
-        self.jacobian_forms = [[None if b is None else fem.form(b) for b in row] for row in blocks]
-        self.constant_blocks = {(k, l) for k in range(n) for l in range(n)
-                                if blocks[k][l] is not None and not blocks[k][l].coefficients()
-                                and not extract_constants(blocks[k][l])}
+        self.jacobian_blocks = blocks
         self.energy_form = fem.form(g * dx_g + gradient_energy * dx)
         self.mass_form = fem.form(c * dx)
         self.order_forms = [fem.form(abs(e) * dx) for e in etas]
@@ -184,13 +219,18 @@ class PhaseFieldModel:
 
     # ---- scheme coefficients --------------------------------------------------------------------
     def set_step(self, dt: float, dt_prev: float | None, scheme: str) -> None:
-        """Backward Euler, or variable-step BDF2 when a previous step of length dt_prev exists."""
+        """Backward Euler, or variable-step BDF2 when a previous step of length dt_prev exists; the
+        history of the step from u_n and u_{n-1} as they are now (call it again if they change)."""
         self.dt.value = dt
         if scheme == "bdf2" and dt_prev:
             w = dt / dt_prev
             self.bdf.value[:] = ((1 + 2 * w) / (1 + w), -(1 + w), w * w / (1 + w))
         else:
             self.bdf.value[:] = (1.0, -1.0, 0.0)
+        _, a1, a2 = self.bdf.value
+        n, old, older = self.n_fields, self.u_n.x.array, self.u_nm1.x.array
+        for k, h in self.history.items():
+            h.x.array[:] = a1 * old[k::n] + (a2 * older[k::n] if a2 else 0.0)
 
     # ---- diagnostics ------------------------------------------------------------------------------
     def _total(self, form) -> float:
