@@ -98,15 +98,6 @@ class ElasticLaw:
         """The displacement equation's residual (sigma, eps(v)) dx for the test displacement v."""
         return ufl.inner(self.stress(total_strain, fields), strain(v, self.dim)) * dx
 
-    # ---- numpy twin (tests, analytic comparisons) ---------------------------------------------
-    def numpy_stress(self, total_strain: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """sigma at rows of x for total strains of shape (rows, 3, 3)."""
-        from pf_app.elasticity.stiffness import to_tensor
-
-        eps0, _ = self.eigenstrain.numpy(x)
-        C = self.stiffness.numpy(x)
-        return np.stack([np.einsum("ijkl,kl->ij", to_tensor(Cn), en) for Cn, en in zip(C, total_strain - eps0)])
-
 
 def _dot(a: list, b: list):
     return sum((ai * bi for ai, bi in zip(a, b)), ufl.as_ufl(0.0))

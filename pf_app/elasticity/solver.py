@@ -77,7 +77,7 @@ class MechanicalSolver:
     """u for fixed ``fields`` (UFL expressions of c, eta_1, ...: Functions of any space, constants).
 
     After :meth:`solve`: ``u`` (for periodic boxes the periodic part w), ``mean_strain`` (the 3x3
-    E, a Constant), and :meth:`stress`, :meth:`energy`, :meth:`average` for diagnostics."""
+    E, a Constant), and :meth:`stress`, :meth:`energy`, :meth:`mean_stress` for diagnostics."""
 
     def __init__(self, mesh: dolfinx.mesh.Mesh, cfg: ElasticityConfig, law: ElasticLaw, fields,
                  quadrature_degree: int | None = None):
@@ -95,8 +95,7 @@ class MechanicalSolver:
         v, du = ufl.TestFunction(self.V), ufl.TrialFunction(self.V)
         F = law.residual(self.total_strain(), self.fields, v, self.dx)
         self.F, self.K = fem.form(F), fem.form(ufl.derivative(F, self.u, du))
-        self._mean_stress_forms = None  # compiled when first needed (periodic boxes)
-        self.volume = self.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * self.dx)), op=MPI.SUM)
+        self._cell_form = self._energy_form = self._mass = None  # compiled when first needed
         self.lo, self.hi = box_bounds(mesh)
         self.centre = 0.5 * (self.lo + self.hi)
 
@@ -118,20 +117,30 @@ class MechanicalSolver:
 
     def energy(self) -> float:
         """Elastic energy, the integral of W (energy per volume x volume)."""
-        return self.integral(self.energy_density())
+        if self._energy_form is None:
+            self._energy_form = fem.form(self.energy_density() * self.dx)
+        return self.comm.allreduce(fem.assemble_scalar(self._energy_form), op=MPI.SUM)
 
-    def integral(self, expr) -> float:
-        return self.comm.allreduce(fem.assemble_scalar(fem.form(expr * self.dx)), op=MPI.SUM)
+    def cell_stress_integrals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per owned cell: the integral of sigma (Voigt order, tensor components) and the cell's volume,
+        shapes (cells, 6) and (cells,), from one compiled form (a DG0 test function per component)."""
+        if self._cell_form is None:
+            Q = fem.functionspace(self.mesh, ("DG", 0, (7,)))
+            sigma = self.stress()
+            entries = ufl.as_vector([*(sigma[i, j] for i, j in VOIGT_PAIRS), 1.0])
+            self._cell_form = fem.form(ufl.inner(entries, ufl.TestFunction(Q)) * self.dx)
+        n_cells = self.mesh.topology.index_map(self.dim).size_local
+        values = fem.assemble_vector(self._cell_form).array[: 7 * n_cells].reshape(n_cells, 7)
+        return values[:, :6], values[:, 6]
 
-    def average(self, expr, weight=1.0) -> float:
-        """The ``weight``-weighted mean of a scalar UFL ``expr`` (e.g. a stress component over a region)."""
-        return self.integral(weight * expr) / self.integral(weight)
-
-    def mean_stress(self) -> np.ndarray:
-        """<sigma> as a Voigt vector (tensor components, order xx, yy, zz, yz, xz, xy)."""
-        if self._mean_stress_forms is None:
-            self._mean_stress_forms = [fem.form(self.stress()[i, j] * self.dx) for i, j in VOIGT_PAIRS]
-        return np.array([self.comm.allreduce(fem.assemble_scalar(f), op=MPI.SUM) for f in self._mean_stress_forms]) / self.volume
+    def mean_stress(self, cells: np.ndarray | None = None) -> np.ndarray:
+        """The volume mean of sigma over the owned ``cells`` (a boolean mask; all cells if None) of
+        every rank, as a Voigt vector (tensor components, order xx, yy, zz, yz, xz, xy)."""
+        integral, volume = self.cell_stress_integrals()
+        if cells is not None:
+            integral, volume = integral[cells], volume[cells]
+        total = self.comm.allreduce(np.append(integral.sum(axis=0), volume.sum()), op=MPI.SUM)
+        return total[:6] / total[6]
 
     # ---- boundary conditions ------------------------------------------------------------------------
     def _dirichlet(self) -> list:
@@ -241,13 +250,23 @@ class MechanicalSolver:
         fem_petsc.assemble_matrix(self.A, self.K, bcs=self.bcs)
         self.A.assemble()
 
+    def _mode_vectors(self, coefficients: np.ndarray | None = None) -> list[PETSc.Vec]:
+        """Rigid-body modes (rows of ``coefficients`` on :func:`rigid_modes`; all if None) as vectors of V."""
+        coords = self.V.tabulate_dof_coordinates()[: self.V.dofmap.index_map.size_local] - self.centre
+        modes = rigid_modes(coords, self.dim)
+        if coefficients is not None:
+            modes = np.einsum("fm,mnd->fnd", coefficients, modes)
+        vectors = []
+        for mode in modes:
+            vec = self.b.duplicate()
+            vec.array[:] = mode.reshape(-1)
+            vectors.append(vec)
+        return vectors
+
     def _near_nullspace(self) -> PETSc.NullSpace:
         """All rigid-body modes in the solved numbering (restricted to periodic unknowns), orthonormal."""
-        coords = self.V.tabulate_dof_coordinates()[: self.V.dofmap.index_map.size_local] - self.centre
         vectors = []
-        for mode in rigid_modes(coords, self.dim):
-            full = self.b.duplicate()
-            full.array[:] = mode.reshape(-1)
+        for full in self._mode_vectors():
             if self.periodic is not None:
                 vec = self.x.duplicate()
                 self.periodic.P.multTranspose(full, vec)
@@ -259,6 +278,21 @@ class MechanicalSolver:
             vec.normalize()
             vectors.append(vec)
         return PETSc.NullSpace().create(vectors=vectors, comm=self.comm)
+
+    def rigid_mode_moments(self, coefficients: np.ndarray | None = None) -> np.ndarray:
+        """The L2 products (z, u) of u with the rigid-body modes z (all, or the rows of ``coefficients``),
+        through the consistent mass matrix."""
+        vectors = self._mode_vectors(coefficients)
+        return np.array([self._l2(z, self.u.x.petsc_vec) for z in vectors])
+
+    def _l2(self, a: PETSc.Vec, b: PETSc.Vec) -> float:
+        if self._mass is None:
+            w, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
+            self._mass = fem_petsc.assemble_matrix(fem.form(ufl.inner(w, v) * self.dx))
+            self._mass.assemble()
+        Mb = self._mass.createVecLeft()
+        self._mass.mult(b, Mb)
+        return a.dot(Mb)
 
     def _solve_increment(self) -> PETSc.Vec:
         """du (full numbering) with K du = -F(u), prescribed values held, pins at zero."""
@@ -353,18 +387,9 @@ class MechanicalSolver:
         """u <- u minus its L2 projection on the free rigid-body modes."""
         if not len(self.free_modes):
             return
-        x = ufl.SpatialCoordinate(self.mesh)
-        c = [x[i] - self.centre[i] for i in range(self.dim)]
-        if self.dim == 2:
-            basis = [ufl.as_vector([1.0, 0.0]), ufl.as_vector([0.0, 1.0]), ufl.as_vector([-c[1], c[0]])]
-        else:
-            basis = [ufl.as_vector(row) for row in np.eye(3).tolist()] + [
-                ufl.as_vector([0.0, -c[2], c[1]]), ufl.as_vector([c[2], 0.0, -c[0]]), ufl.as_vector([-c[1], c[0], 0.0])]
-        modes = [sum(float(a) * m for a, m in zip(row, basis)) for row in self.free_modes]
-        gram = np.array([[self.integral(ufl.inner(p, q)) for q in modes] for p in modes])
-        load = np.array([self.integral(ufl.inner(p, self.u)) for p in modes])
-        coef = np.linalg.solve(gram, load) @ self.free_modes  # on the rigid_modes basis
-        correction = fem.Function(self.V)
-        correction.interpolate(lambda x: np.einsum("m,mnd->dn", coef, rigid_modes(x.T - self.centre, self.dim)))
-        self.u.x.array[:] -= correction.x.array
+        modes = self._mode_vectors(self.free_modes)
+        gram = np.array([[self._l2(p, q) for q in modes] for p in modes])
+        coef = np.linalg.solve(gram, self.rigid_mode_moments(self.free_modes))
+        for c, z in zip(coef, modes):
+            self.u.x.petsc_vec.axpy(-c, z)
         self.u.x.scatter_forward()

@@ -124,11 +124,6 @@ class InterpolatedStiffness:
         self.weights = list(weights)
         self.variables = weights[0].variables
 
-    @property
-    def constant(self) -> bool:
-        """True when C does not depend on the fields (one phase with a constant weight)."""
-        return all(all(g.op == "num" and g.value == 0 for g in w.grad) for w in self.weights)
-
     def ufl_weights(self, fields) -> list:
         return [w.ufl(fields) for w in self.weights]
 
