@@ -205,14 +205,12 @@ class MechanicalSolver:
         rows = []
         for p in pivots[:k]:
             rank, local, _ = candidates[p // self.dim]
-            if rank == self.comm.rank:
+            if rank == self.comm.rank:  # the node's owner knows its row (periodic: its image's reduced row)
                 full_row = (imap.local_range[0] + local) * bs + p % self.dim
-                if self.periodic is None:
-                    rows.append(full_row)
-                else:
-                    cols, _ = self.periodic.P.getRow(full_row)
-                    rows.append(int(cols[0]))
-        return np.array(rows, dtype=PETSc.IntType)
+                rows.append(full_row if self.periodic is None else int(self.periodic.P.getRow(full_row)[0][0]))
+        rows = np.concatenate([np.asarray(r, dtype=PETSc.IntType) for r in self.comm.allgather(rows)])
+        start, end = self.x.getOwnershipRange()  # each rank zeroes the rows it owns
+        return rows[(rows >= start) & (rows < end)]
 
     # ---- linear algebra ---------------------------------------------------------------------------------
     def _setup_linear_algebra(self) -> None:

@@ -7,6 +7,7 @@ as a phase-field case.  ``width`` = 0: a sharp inclusion, c piecewise constant p
 resolve the interface: meshes/eshelby_meshes.py); ``width`` > 0: the smeared phase-field profile
 c = (1 - tanh((r - a)/width))/2 interpolated into P1, compared with the exact stress of that profile.
 The measured value is the mean stress over the core: the cells whose midpoint has r < a/2.
+The laminate (:func:`laminate`) is exact in the finite-element space (tests/elasticity).
 """
 
 from __future__ import annotations
@@ -107,3 +108,41 @@ def spherical_inclusion(degree: int = 2, linear: str = "lu", E: float = 100.0, n
     solver, measured = _solve(read_mesh(BALL_OCTANT["file"], comm), _block(E, nu, misfit, degree, linear, symmetry), a, 0.0)
     s = analytic.sphere_interior_stress(E, nu, misfit, a, R)
     return InclusionResult(measured, np.array([s, s, s, 0.0, 0.0, 0.0]), solver)
+
+
+FRACTION = 0.375
+EIGENSTRAIN_2D = {"xx": "0.01*c", "yy": "0.005*c + 0.002", "zz": "0.004*c", "xy": "0.003*c"}
+EIGENSTRAIN_3D = {**EIGENSTRAIN_2D, "yz": "-0.002*c", "xz": "0.001*(1 - c)"}
+
+
+def laminate(dim: int, linear: str = "lu", comm=MPI.COMM_WORLD):
+    """A periodic laminate normal to x: c = 1 for x < 3/8 (cell-wise), C = c C_cubic + (1 - c) C_iso with
+    the cubic crystal at Bunge (30, 20, 10), every eigenstrain component a formula in c, mean strains
+    prescribed in yy (and xz in 3D), the mean stress xx = 0.5 and zero mean stress otherwise.  Returns the
+    solver, the FE layer-mean stresses and the exact ones (:func:`analytic.laminate`), (2, 6) each."""
+    if dim == 2:
+        mesh = dolfinx.mesh.create_rectangle(comm, [[0.0, 0.0], [1.0, 0.5]], [16, 4])
+        mean_strain, eigenstrain = {"yy": 0.001}, EIGENSTRAIN_2D
+    else:
+        mesh = dolfinx.mesh.create_box(comm, [[0.0, 0.0, 0.0], [1.0, 0.5, 0.5]], [16, 2, 2])
+        mean_strain, eigenstrain = {"yy": 0.001, "xz": 0.0005}, EIGENSTRAIN_3D
+    mean_stress = {"xx": 0.5}
+    cfg = build(ElasticityConfig, {
+        "stiffness": [{"kind": "cubic", "C11": 250.0, "C12": 150.0, "C44": 100.0, "euler_bunge_deg": [30.0, 20.0, 10.0],
+                       "weight": "c"},
+                      {"kind": "isotropic", "E": 100.0, "nu": 0.25, "weight": "1 - c"}],
+        "eigenstrain": eigenstrain, "solver": {"linear": linear},
+        "boundary": {"kind": "periodic", "mean_strain": mean_strain, "mean_stress": mean_stress}})
+    law = build_law(cfg, ("c",), dim)
+    c = fem.Function(fem.functionspace(mesh, ("DG", 0)))
+    c.interpolate(lambda x: (x[0] < FRACTION).astype(float))
+    solver = MechanicalSolver(mesh, cfg, law, [c], quadrature_degree=2)
+    solver.solve()
+    eps0 = [law.eigenstrain.numpy(np.array([[v]]))[0][0] for v in (1.0, 0.0)]
+    plane_strain = {"zz": 0.0, "yz": 0.0, "xz": 0.0} if dim == 2 else {}
+    _, exact = analytic.laminate([p.voigt() for p in cfg.stiffness], eps0, [FRACTION, 1 - FRACTION],
+                                 mean_strain=mean_strain, mean_stress=mean_stress, fixed_strain=plane_strain)
+    n_cells = mesh.topology.index_map(dim).size_local
+    x_mid = dolfinx.mesh.compute_midpoints(mesh, dim, np.arange(n_cells, dtype=np.int32))[:, 0]
+    measured = np.array([solver.mean_stress(layer) for layer in (x_mid < FRACTION, x_mid > FRACTION)])
+    return solver, measured, exact
