@@ -146,8 +146,8 @@ class MechanicalSolverConfig:
     ``auto_dofs`` unknowns in 2D and ``auto_dofs_3d`` in 3D).  ``rtol``: CG's relative residual."""
 
     linear: Literal["auto", "lu", "iterative"] = "auto"
-    auto_dofs: int = bounded(200_000, ge=0)
-    auto_dofs_3d: int = bounded(30_000, ge=0)
+    auto_dofs: int = bounded(100_000, ge=0)
+    auto_dofs_3d: int = bounded(10_000, ge=0)
     rtol: float = bounded(1e-10, gt=0, lt=1)
     max_it: int = bounded(1000, ge=1)
     petsc_options: dict[str, bool | int | float | str] = field(default_factory=dict)
