@@ -12,7 +12,7 @@ values) and solve K du = -F.  Boundary conditions (``elasticity.boundary``):
   the other faces are traction-free.
 * ``traction_free``: nothing prescribed.
 * ``periodic`` (every axis of a box): u = E x + w with w periodic (the reduced unknowns of
-  :class:`pf_app.phasefield.periodic.PeriodicMap`, K_r = P^T K P).  Per component, E is prescribed
+  :class:`pf_app.phasefield.layout.SystemLayout`, K_r = P^T K P).  Per component, E is prescribed
   or follows from a prescribed mean stress <sigma>; as <sigma> is affine in E, one solve with the
   prescribed E and one per unknown component give it exactly (the factorization is reused).
 
@@ -46,7 +46,8 @@ from pf_app.elasticity.config import AXES, BOUNDARIES, ElasticityConfig, compone
 from pf_app.elasticity.forms import ElasticLaw, strain
 from pf_app.elasticity.stiffness import VOIGT, VOIGT_PAIRS
 from pf_app.formula import Formula
-from pf_app.phasefield.periodic import PeriodicMap, box_bounds
+from pf_app.phasefield.layout import SystemLayout, scalar_space
+from pf_app.phasefield.periodic import box_bounds
 
 LU_OPTIONS = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 _prefixes = itertools.count()
@@ -101,7 +102,7 @@ class MechanicalSolver:
 
         kind = cfg.boundary.kind
         self.bcs = self._dirichlet() if kind == "displacement" else []
-        self.periodic = PeriodicMap(self.V, tuple(range(dim))) if kind == "periodic" else None
+        self.periodic = SystemLayout(self.V, scalar_space(self.V), tuple(range(dim))) if kind == "periodic" else None
         self.free_modes = self._free_modes()
         self._setup_linear_algebra()
 
@@ -219,7 +220,7 @@ class MechanicalSolver:
         self._assemble_matrix()
         if self.periodic is not None:
             self.Ar = self.A.PtAP(self.periodic.P)
-            self.x, self.r = self.periodic.create_reduced_vector(), self.periodic.create_reduced_vector()
+            self.x, self.r = self.periodic.create_vector(), self.periodic.create_vector()
         else:
             self.Ar = self.A
             self.x, self.r = self.b.duplicate(), self.b.duplicate()
