@@ -66,6 +66,11 @@ AMG_OPTIONS = {"ksp_type": "preonly", "pc_type": "gamg", "pc_gamg_reuse_interpol
                "mg_levels_ksp_type": "chebyshev", "mg_levels_pc_type": "jacobi"}
 
 
+#: the AMG factors are rebuilt when tau moved by more than this factor since they were built (or after
+#: ``rebuild_every`` Newton iterations): the inner Krylov solves absorb a factor built for a nearby tau
+REBUILD_TAU_FACTOR = 2.0
+
+
 def preconditioner_forms(model, alpha: fem.Constant, beta: fem.Constant) -> list:
     """The SPD operators that the preconditioner inverts (module doc), as bilinear forms on the scalar
     space of one field: M + alpha B+, M + beta K_Mc, then P_eta_i (coefficients from the state)."""
@@ -156,7 +161,8 @@ class BlockPreconditioner:
 
     ``prepare()`` is called after each Jacobian assembly and rebuilds the AMG factors (assembly of the
     SPD forms and GAMG set-up) every ``rebuild_every`` Newton iterations (0: every iteration) and
-    whenever dt changes; the inner Krylov solves always use the current Jacobian's blocks."""
+    whenever tau moved by more than REBUILD_TAU_FACTOR; the inner Krylov solves always use the current
+    Jacobian's blocks and tau."""
 
     def __init__(self, model, layout, jacobian, prefix: str, inner_rtol: float, inner_max_it: int,
                  rebuild_every: int = 0):
@@ -229,7 +235,8 @@ class BlockPreconditioner:
         tau = float(m.dt.value) / float(m.bdf.value[0])
         self.schur.tau = tau
         self.since_rebuild += 1
-        if tau == self.tau_built and self.since_rebuild < self.rebuild_every:
+        if (self.tau_built is not None and abs(math.log(tau / self.tau_built)) <= math.log(REBUILD_TAU_FACTOR)
+                and self.since_rebuild < self.rebuild_every):
             return
         self.since_rebuild, self.tau_built = 0, tau
         self.alpha.value, self.beta.value = factor_weights(tau, m.cfg.gradient.kappa_c, *self.means())
@@ -267,8 +274,10 @@ class BlockPreconditioner:
         z[0].axpy(-tau, w["t"])
         # order parameters, block Gauss-Seidel with inner Krylov on the true diagonal blocks
         for i in range(self.n_eta):
-            block(2 + i, 0).mult(z[0], w["t"])
-            w["t"].aypx(-1.0, r[2 + i])
+            r[2 + i].copy(w["t"])
+            if block(2 + i, 0) is not None:
+                block(2 + i, 0).mult(z[0], w["u"])
+                w["t"].axpy(-1.0, w["u"])
             for j in range(i):
                 if block(2 + i, 2 + j) is not None:
                     block(2 + i, 2 + j).mult(z[2 + j], w["u"])

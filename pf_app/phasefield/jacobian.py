@@ -59,6 +59,36 @@ def node_matrix(layout: SystemLayout, pattern: fem.Form) -> PETSc.Mat:
     return A
 
 
+class SharedCoefficients:
+    """Coefficients packed once per state for every form of a group that has the same coefficients and
+    integrals (most blocks of the Jacobian depend on the state u only): DOLFINx would pack the same
+    array for each of them."""
+
+    def __init__(self, forms: list[fem.Form]):
+        self.keys = {id(f): self._key(f) for f in forms}
+        counts: dict = {}
+        for key in self.keys.values():
+            counts[key] = counts.get(key, 0) + 1
+        self.shared = {key for key, n in counts.items() if n > 1}
+        self.packed: dict = {}
+
+    @staticmethod
+    def _key(form: fem.Form) -> tuple:
+        cpp = form._cpp_object
+        coefficients = tuple(id(c) for c in cpp.coefficients)
+        integrals = tuple((t, cpp.num_integrals(t, 0)) for t in cpp.integral_types)
+        return coefficients, integrals
+
+    def __call__(self, form: fem.Form) -> dict | None:
+        """The packed coefficients of ``form`` (None: DOLFINx packs them itself)."""
+        key = self.keys[id(form)]
+        if key not in self.shared:
+            return None
+        if key not in self.packed:
+            self.packed[key] = fem.pack_coefficients(form)
+        return self.packed[key]
+
+
 class BlockJacobian:
     """The blocks of Newton's matrix in a MatNest (``kind="nest"``) or one AIJ matrix (``"aij"``)."""
 
@@ -124,19 +154,20 @@ class BlockJacobian:
         A.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
         return A
 
-    def _assemble_matrix(self, k: int, l: int) -> None:
+    def _assemble_matrix(self, k: int, l: int, packed: SharedCoefficients | None = None) -> None:
         A = self.blocks[k][l]
         A.zeroEntries()
-        if self.matrix_forms[k][l] is not None:
-            fem_petsc.assemble_matrix(A, self.matrix_forms[k][l])
+        form = self.matrix_forms[k][l]
+        if form is not None:
+            fem_petsc.assemble_matrix(A, form, coeffs=packed(form) if packed else None)
         A.assemble()
 
-    def _diagonal(self, k: int, l: int) -> PETSc.Vec:
+    def _diagonal(self, k: int, l: int, packed: SharedCoefficients) -> PETSc.Vec:
         """The vertex-rule part of block (k, l) at the current state, on the periodic nodes."""
-        d = self.diagonal
+        d, form = self.diagonal, self.diagonal_forms[k][l]
         with d.localForm() as loc:
             loc.set(0.0)
-        fem_petsc.assemble_vector(d, self.diagonal_forms[k][l])
+        fem_petsc.assemble_vector(d, form, coeffs=packed(form))
         d.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         reduced = self.layout.create_node_vector()
         self.layout.P0.multTranspose(d, reduced)
@@ -146,15 +177,17 @@ class BlockJacobian:
         """Newton's matrix at the model's current state (and dt)."""
         if self.kind == "nest":
             specs = self.model.jacobian_blocks
+            packed = SharedCoefficients([f for forms in (self.matrix_forms, self.diagonal_forms)
+                                         for row in forms for f in row if f is not None])
             for k, row in enumerate(self.blocks):
                 for l, A in enumerate(row):
                     if A is None:
                         continue
                     b = specs[k][l]
                     if not b.constant:
-                        self._assemble_matrix(k, l)
+                        self._assemble_matrix(k, l, packed)
                     if b.diagonal is not None:
-                        d = self._diagonal(k, l)
+                        d = self._diagonal(k, l, packed)
                         if b.constant:  # take off what the last assembly added
                             if (k, l) in self.added:
                                 A.setDiagonal(d - self.added[(k, l)], addv=PETSc.InsertMode.ADD_VALUES)
