@@ -1,32 +1,43 @@
-"""Phase-field linear solvers at scale: Krylov iterations, memory and time of LU against the block
-preconditioner (``solver.linear: lu | iterative``) on the B2 case, 2D and 3D.
+"""Phase-field linear solvers at scale: Krylov iterations against dt and mesh, memory per unknown and
+time per Newton iteration of the iterative solver (``solver.linear: iterative``), and PFHub 1a run
+with it against LU.
 
-The case is inputs/b2.yaml's physics (our IDNN, lumped, degenerate mobility, periodic box) at two
-states: ``early`` (the seed's start: c = 1/sqrt2, eta uniform in +-0.01) at dt = 1, and ``domains``
-(closed antiphase domains of eta = +-0.646 with tanh walls of the equilibrium width, relaxed by
-steps of growing dt) at the largest dt the adaptive B2 run reaches (45).  Meshes refine a fixed box (2D: 2 x 2, the seed's;
-3D: 0.64^3), so h shrinks.  Each configuration runs in its own process (peak memory is that
-process's, summed over ranks) for ``--steps`` fixed steps after a first, excluded one (form
-compilation, symbolic factorisation or AMG set-up).
+States (each configuration runs in its own process, so peak memory is that process's, summed over ranks):
 
-Figures (one JSON line each): krylov_per_newton_<dim>_<n>_<state> for every mesh,
-krylov_iterations_growth (finest / coarsest, 2D and 3D), peak_memory_ratio_iterative_vs_lu (3D 40^3),
-s_per_step_<solver>_<mesh> with LU as the baseline, parallel speed-up on 2 ranks, and the 1- vs
-2-rank Newton / Krylov counts.
+* ``pfhub_disc``: PFHub 1a's free energy, mobility and gradient energy on its 200 x 200 periodic mesh,
+  in the state its coarsening ends in: a disc of c = 0.7 (radius 80, mean c = 0.5) in c = 0.3 with the
+  equilibrium tanh profile, relaxed by steps of growing dt.  From that one state, Newton is solved at
+  each dt (backward Euler): GMRES iterations per Newton iteration at dt = 1 and 1e4 give
+  ``krylov_iterations_dt_growth`` (the issue's goal <= 2).
+* ``early`` / ``domains``: inputs/b2.yaml's physics (our IDNN, lumped, degenerate mobility, periodic)
+  at the seed's start (c = 1/sqrt2, eta in +-0.01), or with closed antiphase domains of tanh walls
+  relaxed to dt, on meshes that refine a fixed box (2D: 2 x 2; 3D: 0.64^3, or 0.01 per cell for the
+  96^3 figure, the case of inputs/b2_3d.yaml).
 
-    .venv/bin/python benchmarks/pf_solver_scaling.py --quick     # < 3 minutes on 2 cores
-    .venv/bin/python benchmarks/pf_solver_scaling.py             # the issue's full set (an hour or more)
+Figures (one JSON line each): krylov_per_newton_<state>_dt<dt>, krylov_iterations_dt_growth,
+krylov_iterations_growth (mesh refinement, 2D early state; goal <= 1.5), bytes_per_unknown_3d (64^3,
+2 ranks; goal <= 2000), seconds_per_newton_96 (96^3, 2 ranks; goal <= 10), peak_memory_3d_96, and
+pfhub_1a_iterative_vs_lu_wall (the whole inputs/pfhub_1a.yaml run, iterative over LU, back to back;
+goal <= 1).
+
+    .venv/bin/python benchmarks/pf_solver_scaling.py --quick     # a few minutes on 2 cores
+    .venv/bin/python benchmarks/pf_solver_scaling.py             # the issue's full set (about 1.5 h)
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pf_step_cost import emit  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SQRT2 = 2.0 ** 0.5
@@ -36,26 +47,36 @@ SQRT2 = 2.0 ** 0.5
 # (ETA0 = 0.646, WALL = sqrt(2 kappa / |g_etaeta(0)|) = sqrt(2 * 1.6e-5 / 0.041) = 0.028).
 WAVELENGTH, WALL, ETA0 = 0.64, 0.028, 0.646
 LARGEST_DT = 45.0  # the adaptive inputs/b2.yaml run's largest step (docs/b2.md)
+# PFHub 1a disc: the 1D equilibrium profile of f = rho (c - a)^2 (b - c)^2 with gradient energy kappa,
+# c = 0.5 - 0.2 tanh((r - R) / w), w = 2 / ((b - a) sqrt(2 rho / kappa)) = 2 / (0.4 sqrt(5)) = 2.236
+DISC_RADIUS = 80.0  # area fraction 1/2: mean c = 0.5 as in PFHub 1a
+DISC_DTS = (1.0, 1.0e2, 1.0e4)
+B2_3D_QDEGREE = 2  # inputs/b2_3d.yaml's quadrature degree
 
 
-def case_overrides(dim: int, n: int, linear: str, state: str, dt: float, steps: int, reuse: int = 0,
-                   petsc: dict | None = None, qdegree: int | None = None) -> list[str]:
-    box = 2.0 if dim == 2 else 0.64
-    lengths = [box] * dim
+def b2_overrides(dim: int, n: int, linear: str, state: str, h: float | None = None) -> list[str]:
+    box = (2.0 if dim == 2 else 0.64) if h is None else h * n
     k = 2 * 3.141592653589793 / WAVELENGTH
     pattern = "(" + "+".join(f"cos({k:.12g}*{x})" for x in "xyz"[:dim]) + "-0.5)"
     eta = ({"kind": "random_uniform", "low": -0.01, "high": 0.01, "seed": 7} if state == "early" else
            {"kind": "formula", "formula": f"{ETA0}*tanh({pattern}/{k * WALL:.12g})"})
-    sets = {"mesh": {"lengths": lengths, "cells": [n] * dim}, "periodic": list("xyz"[:dim]),
+    sets = {"mesh": {"lengths": [box] * dim, "cells": [n] * dim}, "periodic": list("xyz"[:dim]),
             "initial": {"c": {"kind": "constant", "value": 1 / SQRT2}, "eta": eta},
-            "time": {"scheme": "backward_euler", "t_end": dt * (steps + 1), "dt": dt, "adapt": "fixed"},
-            "solver": {"linear": linear, "reuse_factorization": reuse, "petsc_options": petsc or {}},
-            "quadrature_degree": qdegree}
+            "solver": {"linear": linear, "reuse_factorization": 0},
+            "quadrature_degree": B2_3D_QDEGREE if dim == 3 else None}
+    return [f"{key}={json.dumps(value)}" for key, value in sets.items()]
+
+
+def disc_overrides(linear: str) -> list[str]:
+    width = 2.0 / (0.4 * (2 * 5.0 / 2.0) ** 0.5)  # rho = 5, kappa = 2, c_beta - c_alpha = 0.4
+    formula = f"0.5 - 0.2*tanh((sqrt((x - 100)**2 + (y - 100)**2) - {DISC_RADIUS}) / {width:.12g})"
+    sets = {"initial": {"c": {"kind": "formula", "formula": formula}}, "solver": {"linear": linear, "reuse_factorization": 0}}
     return [f"{key}={json.dumps(value)}" for key, value in sets.items()]
 
 
 def worker(spec: dict) -> None:
-    """One configuration in this process: fixed steps, counts, time and peak memory."""
+    """One configuration in this process: Newton solves at the given dts from one state; counts, time
+    and peak memory."""
     import dolfinx_solver  # noqa: F401
     from mpi4py import MPI
 
@@ -63,48 +84,51 @@ def worker(spec: dict) -> None:
     from pf_app.phasefield.simulation import Simulation
 
     comm = MPI.COMM_WORLD
-    sim = Simulation(load_case(REPO / "inputs" / "b2.yaml", case_overrides(**spec), output="/tmp/unused"))
+    if spec["state"] == "pfhub_disc":
+        case = load_case(REPO / "inputs" / "pfhub_1a.yaml", disc_overrides(spec["linear"]), output="/tmp/unused")
+        relax_to = 1.0e3
+    else:
+        case = load_case(REPO / "inputs" / "b2.yaml", b2_overrides(spec["dim"], spec["n"], spec["linear"], spec["state"],
+                                                                   spec.get("h")), output="/tmp/unused")
+        relax_to = LARGEST_DT if spec["state"] == "domains" else 0.0
+    sim = Simulation(case)
     m, solver = sim.model, sim.solver
     sim.set_initial_state()
 
-    def step(dt):
+    def step(dt, accept=True):
         m.set_step(dt, None, "backward_euler")
         m.u.x.array[:] = m.u_n.x.array
         comm.barrier()
         t0 = time.perf_counter()
         converged, its = solver.solve()
         wall = comm.allreduce(time.perf_counter() - t0, op=MPI.MAX)
-        if converged:
+        if converged and accept:
             m.u_n.x.array[:] = m.u.x.array
         return converged, its, wall
 
-    dt = 1.0  # 'domains': relax the walls with growing steps (x2, halved on failure), as the adaptive run does
-    while spec["state"] == "domains" and dt < spec["dt"]:
+    dt = 1.0  # relax with growing steps (x2, halved on failure), as an adaptive run does
+    while dt < relax_to:
         dt = 2 * dt if step(dt)[0] else dt / 2
         if dt < 1e-3:
             raise SystemExit(f"{spec}: relaxation failed ({solver.failure()})")
-    newton, krylov, walls = [], [], []
-    for _ in range(spec["steps"] + 1):
-        converged, its, wall = step(spec["dt"])
-        if not converged:
-            raise SystemExit(f"{spec}: {solver.failure()}")
-        newton.append(its)
-        krylov.append(solver.linear_iterations)
-        walls.append(wall)
-    peak_gb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, op=MPI.SUM) / 1024 ** 2
+    results = []
+    for dt in spec["dts"]:
+        runs = []
+        for repeat in range(spec.get("repeats", 1) + 1):  # the first solve (form compilation, set-up) is excluded
+            converged, its, wall = step(dt, accept=spec["state"] == "early")
+            if not converged:
+                raise SystemExit(f"{spec} dt = {dt}: {solver.failure()}")
+            runs.append((its, solver.linear_iterations, wall))
+        n = sum(r[0] for r in runs[1:])
+        results.append({"dt": dt, "newton": n, "krylov_per_newton": sum(r[1] for r in runs[1:]) / max(n, 1),
+                        "s_per_newton": sum(r[2] for r in runs[1:]) / max(n, 1)})
+    peak = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, op=MPI.SUM) * 1024.0
     if comm.rank == 0:
-        n, k = sum(newton[1:]), sum(krylov[1:])
-        print("RESULT " + json.dumps({"dofs": solver.x.getSize(), "newton_per_step": n / spec["steps"],
-                                      "krylov_per_newton": k / max(n, 1), "s_per_step": sum(walls[1:]) / spec["steps"],
-                                      "s_per_newton": sum(walls[1:]) / max(n, 1),
-                                      "peak_memory_gb": peak_gb, "solver": solver.linear}), flush=True)
+        print("RESULT " + json.dumps({"dofs": solver.x.getSize(), "peak_bytes": peak, "solver": solver.linear,
+                                      "results": results}), flush=True)
 
 
-def measure(dim, n, linear, state="early", dt=1.0, steps=2, ranks=1, reuse=0, qdegree=None) -> dict | None:
-    """``reuse``: Newton iterations between rebuilds of the preconditioner (0 for iteration counts of
-    a fresh preconditioner; the default 10 of solver.reuse_factorization for the cost of a real run)."""
-    spec = {"dim": dim, "n": n, "linear": linear, "state": state, "dt": dt, "steps": steps, "reuse": reuse,
-            "qdegree": qdegree}
+def measure(spec: dict, ranks: int = 1) -> dict | None:
     cmd = [str(Path(sys.executable).parent / "mpirun"), "-n", str(ranks), sys.executable, __file__,
            "--worker", json.dumps(spec)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
@@ -116,80 +140,81 @@ def measure(dim, n, linear, state="early", dt=1.0, steps=2, ranks=1, reuse=0, qd
     return json.loads(line[len("RESULT "):])
 
 
-def emit(name, value, unit, baseline=None):
-    ratio = value / baseline if baseline else None
-    print(json.dumps({"name": name, "value": round(value, 4), "unit": unit,
-                      "baseline": None if baseline is None else round(baseline, 4),
-                      "ratio": None if ratio is None else round(ratio, 3)}), flush=True)
+def dt_study() -> None:
+    r = measure({"state": "pfhub_disc", "linear": "iterative", "dts": list(DISC_DTS)})
+    if r is None:
+        return
+    counts = {x["dt"]: x["krylov_per_newton"] for x in r["results"]}
+    for dt, count in counts.items():
+        emit(f"krylov_per_newton_pfhub_disc_dt{dt:g}", count, "outer GMRES iterations per Newton iteration")
+    emit("krylov_iterations_dt_growth", counts[1.0e4], "ratio (dt = 1e4 over dt = 1, PFHub 1a disc state; goal <= 2)",
+         counts[1.0])
 
 
-def iteration_study(dim: int, meshes: list[int], states: list[tuple[str, float]]) -> None:
-    for state, dt in states:
-        counts = []
-        for n in meshes:
-            r = measure(dim, n, "iterative", state, dt)
-            if r is None:
+def refinement_study(dim: int, meshes: list[int], state: str, dt: float) -> None:
+    counts = []
+    for n in meshes:
+        r = measure({"dim": dim, "n": n, "state": state, "linear": "iterative", "dts": [dt]})
+        if r is None:
+            return
+        counts.append(r["results"][0]["krylov_per_newton"])
+        emit(f"krylov_per_newton_{dim}d_{n}_{state}_dt{dt:g}", counts[-1], "iterations")
+    emit("krylov_iterations_growth" + ("" if dim == 2 else "_3d") + ("" if state == "early" else f"_{state}"),
+         counts[-1] / counts[0], f"finest/coarsest ({meshes[0]}^{dim} -> {meshes[-1]}^{dim}; goal <= 1.5)")
+
+
+def memory_and_cost(n: int, name_memory: str | None, name_seconds: str | None, h: float | None = None) -> None:
+    r = measure({"dim": 3, "n": n, "state": "early", "linear": "iterative", "dts": [1.0], "repeats": 2, "h": h}, ranks=2)
+    if r is None:
+        return
+    if name_memory:
+        emit(name_memory, r["peak_bytes"] / r["dofs"], f"bytes per unknown ({n}^3 B2, {r['dofs']} unknowns, "
+             "peak resident memory of both ranks; goal <= 2000)")
+    if name_seconds:
+        emit(name_seconds, r["results"][0]["s_per_newton"], f"s per Newton iteration ({n}^3 B2, 2 ranks, dt = 1; goal <= 10)")
+        emit(f"peak_memory_3d_{n}", r["peak_bytes"] / 1e9, "GB (both ranks)")
+
+
+def pfhub_wall_ratio() -> None:
+    walls = {}
+    for linear in ("iterative", "lu"):
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [str(Path(sys.executable).parent / "mpirun"), "-n", "2", sys.executable, "-m", "pf_app", "run",
+                   str(REPO / "inputs" / "pfhub_1a.yaml"), "--output", tmp, "--set", f"solver.linear={linear}"]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+            walls[linear] = time.perf_counter() - t0
+            if proc.returncode != 0:
+                print(json.dumps({"note": f"pfhub_1a with {linear} failed: {proc.stderr.strip().splitlines()[-1:]}"}))
                 return
-            counts.append(r["krylov_per_newton"])
-            emit(f"krylov_per_newton_{dim}d_{n}_{state}_dt{dt:g}", r["krylov_per_newton"], "iterations")
-        emit(f"krylov_iterations_growth_{dim}d_{state}_dt{dt:g}", counts[-1] / counts[0],
-             f"finest/coarsest ({meshes[0]}^{dim} -> {meshes[-1]}^{dim})")
-        if state == "early" and dt == 1.0:
-            emit("krylov_iterations_growth" + ("" if dim == 2 else "_3d"), counts[-1] / counts[0],
-                 f"finest/coarsest ({meshes[0]}^{dim} -> {meshes[-1]}^{dim})")
-
-
-B2_3D_QDEGREE = 2  # inputs/b2_3d.yaml's quadrature degree (the large 3D figures run that case)
-COST_STEPS = 10  # steps per cost measurement: with the default reuse (10 Newton iterations) both rebuild ~twice
-
-
-def cost_comparison(dim: int, n: int, ranks: int = 1) -> dict:
-    """Seconds per step and peak memory of LU and iterative as a user runs them (default reuse)."""
-    lu, it = (measure(dim, n, linear, steps=COST_STEPS, ranks=ranks, reuse=10) for linear in ("lu", "iterative"))
-    mesh = f"{dim}d_{n}" + ("" if ranks == 1 else f"_{ranks}ranks")
-    if lu and it:
-        emit(f"s_per_step_iterative_{mesh}", it["s_per_step"], "s", lu["s_per_step"])
-        emit(f"peak_memory_iterative_{mesh}", it["peak_memory_gb"], "GB", lu["peak_memory_gb"])
-    return {"lu": lu, "iterative": it}
+            with open(Path(tmp) / "energy.csv") as f:
+                rows = list(csv.DictReader(f))
+            energy = {float(r["t"]): float(r["energy"]) for r in rows}
+            for t in (1e2, 1e3, 1e4, 1e5, 1e6):
+                emit(f"pfhub_1a_{linear}_F({t:g})", energy[t], "energy")
+            emit(f"pfhub_1a_{linear}_wall_seconds", walls[linear], "s")
+    emit("pfhub_1a_iterative_vs_lu_wall", walls["iterative"], "s (whole run, iterative over LU; goal <= 1)", walls["lu"])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small meshes only (< 3 minutes on 2 cores)")
+    ap.add_argument("--quick", action="store_true", help="small meshes only (a few minutes on 2 cores)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
         return 0
+    dt_study()
     if args.quick:
-        iteration_study(2, [50, 100, 200], [("early", 1.0), ("domains", LARGEST_DT)])
-        iteration_study(3, [8, 16], [("early", 1.0)])
-        res = cost_comparison(3, 16)
-        if res["lu"] and res["iterative"]:
-            emit("peak_memory_ratio_iterative_vs_lu", res["iterative"]["peak_memory_gb"],
-                 "GB (3D 16^3; the full run measures 40^3)", res["lu"]["peak_memory_gb"])
+        refinement_study(2, [50, 100, 200], "early", 1.0)
+        memory_and_cost(32, "bytes_per_unknown_3d_32", None)
         return 0
-    iteration_study(2, [100, 200, 400, 800], [("early", 1.0), ("domains", LARGEST_DT)])
-    iteration_study(3, [16, 32, 64], [("early", 1.0), ("domains", LARGEST_DT)])
-    cost_comparison(2, 400)
-    res = cost_comparison(3, 40)
-    if res["lu"] and res["iterative"]:
-        emit("peak_memory_ratio_iterative_vs_lu", res["iterative"]["peak_memory_gb"], "GB (3D 40^3)",
-             res["lu"]["peak_memory_gb"])
-    big = measure(3, 64, "iterative", ranks=2, steps=COST_STEPS, reuse=10, qdegree=B2_3D_QDEGREE)
-    if big:
-        emit("s_per_step_iterative_3d_64_2ranks", big["s_per_step"],
-             f"s ({big['newton_per_step']:.2f} Newton iterations per step; goal <= 10 s at 2)")
-    for dim, n in ((2, 400), (3, 48)):
-        one, two = (measure(dim, n, "iterative", steps=COST_STEPS, ranks=r, reuse=10) for r in (1, 2))
-        if one and two:
-            emit(f"parallel_speedup_{dim}d_{n}", one["s_per_step"] / two["s_per_step"], "x (goal >= 1.7)")
-            emit(f"newton_per_step_2ranks_vs_1_{dim}d_{n}", two["newton_per_step"], "iterations", one["newton_per_step"])
-            emit(f"krylov_per_newton_2ranks_vs_1_{dim}d_{n}", two["krylov_per_newton"], "iterations",
-                 one["krylov_per_newton"])
-    big96 = measure(3, 96, "iterative", ranks=2, steps=2, reuse=10, qdegree=B2_3D_QDEGREE)
-    if big96:
-        emit("peak_memory_iterative_3d_96_2ranks", big96["peak_memory_gb"], f"GB ({big96['dofs']} unknowns; goal <= 16)")
+    refinement_study(2, [100, 200, 400, 800], "early", 1.0)
+    refinement_study(2, [100, 200, 400, 800], "domains", LARGEST_DT)
+    refinement_study(3, [16, 32, 64], "early", 1.0)
+    memory_and_cost(64, "bytes_per_unknown_3d", None)
+    memory_and_cost(96, None, "seconds_per_newton_96", h=0.01)
+    pfhub_wall_ratio()
     return 0
 
 

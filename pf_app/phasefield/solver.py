@@ -87,7 +87,7 @@ class NewtonSolver:
         snes.setJacobian(self._jacobian, self.jacobian.matrix)
         snes.setTolerances(rtol=cfg.rtol, atol=cfg.atol, stol=0.0, max_it=max_it)
         if self.block is not None:
-            self.block.configure(snes.getKSP().getPC())
+            self.block.configure(snes.getKSP())
         snes.setFromOptions()
         self.snes = snes
         self.linear_iterations = 0  # Krylov iterations of the last solve()
