@@ -74,7 +74,7 @@ class NewtonSolver:
         if self.linear == "iterative":
             self.jacobian = BlockJacobian(model, layout, "nest")
             self.block = BlockPreconditioner(model, layout, self.jacobian, prefix, cfg.inner_rtol, cfg.inner_max_it,
-                                             rebuild_every=cfg.reuse_factorization)
+                                             rebuild_every=cfg.reuse_factorization, escalate_after=cfg.escalate_after)
             defaults = {**DEFAULT_PETSC_OPTIONS, **_iterative_options(cfg)}
         else:
             self.jacobian = BlockJacobian(model, layout, "aij")
