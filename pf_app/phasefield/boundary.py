@@ -170,9 +170,8 @@ def check_periodic_closure(dirichlet: DirichletConditions, periodic) -> None:
     end on the opposite face as well."""
     if periodic is None or not dirichlet:
         return
-    marker = periodic.P.createVecLeft()
-    with marker.localForm() as loc:
-        loc.set(0.0)
+    marker = periodic.P.createVecLeft()  # owned dofs of the full space
+    marker.zeroEntries()
     for bc in dirichlet.bcs:
         dofs, owned = bc.dof_indices()
         marker.array[dofs[:owned]] = 1.0

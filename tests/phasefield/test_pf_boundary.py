@@ -106,6 +106,8 @@ def test_boundary_errors_are_one_line_naming_the_key(tmp_path):
         tmp_path, **eta, boundaries={"left": {"where": "x < 1e-9", "dirichlet": {"mu": 1}}})
     assert "boundaries.left: expected a boundary off the periodic faces (x periodic)" in _error(
         tmp_path, periodic=["x"], boundaries={"left": {"where": "x < 1e-9", "dirichlet": {"c": 1}}})
+    assert "boundaries: expected Dirichlet boundaries whose periodic images carry the same condition" in _error(
+        tmp_path, periodic=["x"], boundaries={"part": {"where": "y < 1e-9 and x < 0.5", "dirichlet": {"c": 1}}})
     assert "boundaries.left.where: expected a test that some boundary facets pass" in _error(
         tmp_path, boundaries={"left": {"where": "x < -1", "dirichlet": {"c": 1}}})
     assert "boundaries.left.where: expected comparisons" in _error(
