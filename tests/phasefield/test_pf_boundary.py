@@ -123,3 +123,11 @@ def test_a_name_the_gmsh_mesh_does_not_have_lists_the_names_it_has(tmp_path):
     message = _error(tmp_path, mesh={"file": str(MESHES / "pfhub_1c.msh")}, boundaries={"inlet": {"flux": 0.1}})
     assert ("boundaries.inlet: expected a physical group of the mesh's facets (bar_left, bar_right, bottom, "
             "sides, top) or a 'where' test such as 'x < 1e-9', got 'inlet'") in message
+
+
+def test_a_flux_on_interior_facets_is_an_error(tmp_path):
+    """The sphere's surface in meshes/sphere_in_box.msh is a named group of interior facets: a
+    Dirichlet value may sit there, a boundary flux may not."""
+    pytest.importorskip("gmsh", reason="gmsh is an optional extra")
+    message = _error(tmp_path, mesh={"file": str(MESHES / "sphere_in_box.msh")}, boundaries={"interface": {"flux": 0.1}})
+    assert "boundaries.interface.flux: expected a boundary of the domain (interface has interior facets)" in message
