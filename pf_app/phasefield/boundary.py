@@ -98,7 +98,8 @@ def named_facets(cfg: CaseConfig, tagged: TaggedMesh, periodic_axes=()) -> Named
                               "a box or XDMF mesh") + ") or a 'where' test such as 'x < 1e-9'", name)
         if mesh.comm.allreduce(len(facets), op=MPI.SUM) == 0:
             raise ConfigError(None, f"{key}.where", "a test that some boundary facets pass", spec.where)
-        if spec.flux is not None and mesh.comm.allreduce(int(np.any(~np.isin(facets, exterior))), op=MPI.MAX):
+        owned = facets[facets < mesh.topology.index_map(fdim).size_local]  # exterior_facet_indices: owned only
+        if spec.flux is not None and mesh.comm.allreduce(int(np.any(~np.isin(owned, exterior))), op=MPI.MAX):
             raise ConfigError(None, f"{key}.flux", f"a boundary of the domain ({name} has interior facets)", spec.flux)
         mid = dolfinx.mesh.compute_midpoints(mesh, fdim, facets)
         on = [a for a in periodic_axes
@@ -183,7 +184,7 @@ def check_periodic_closure(dirichlet: DirichletConditions, layout) -> None:
     P0.multTranspose(ones, multiplicity)
     for field in dirichlet.by_field:
         marker = P0.createVecLeft()
-        marker.set(0.0)
+        marker.zeroEntries()
         nodes = dirichlet.local_nodes(field)
         marker.array[nodes[nodes < layout.n_owned_full]] = 1.0
         counts = P0.createVecRight()

@@ -106,6 +106,8 @@ def test_boundary_errors_are_one_line_naming_the_key(tmp_path):
         tmp_path, **eta, boundaries={"left": {"where": "x < 1e-9", "dirichlet": {"mu": 1}}})
     assert "boundaries.left: expected a boundary off the periodic faces (x periodic)" in _error(
         tmp_path, periodic=["x"], boundaries={"left": {"where": "x < 1e-9", "dirichlet": {"c": 1}}})
+    assert "boundaries: expected Dirichlet boundaries whose periodic images carry the same condition" in _error(
+        tmp_path, periodic=["x"], boundaries={"part": {"where": "y < 1e-9 and x < 0.5", "dirichlet": {"c": 1}}})
     assert "boundaries.left.where: expected a test that some boundary facets pass" in _error(
         tmp_path, boundaries={"left": {"where": "x < -1", "dirichlet": {"c": 1}}})
     assert "boundaries.left.where: expected comparisons" in _error(
@@ -121,3 +123,11 @@ def test_a_name_the_gmsh_mesh_does_not_have_lists_the_names_it_has(tmp_path):
     message = _error(tmp_path, mesh={"file": str(MESHES / "pfhub_1c.msh")}, boundaries={"inlet": {"flux": 0.1}})
     assert ("boundaries.inlet: expected a physical group of the mesh's facets (bar_left, bar_right, bottom, "
             "sides, top) or a 'where' test such as 'x < 1e-9', got 'inlet'") in message
+
+
+def test_a_flux_on_interior_facets_is_an_error(tmp_path):
+    """The sphere's surface in meshes/sphere_in_box.msh is a named group of interior facets: a
+    Dirichlet value may sit there, a boundary flux may not."""
+    pytest.importorskip("gmsh", reason="gmsh is an optional extra")
+    message = _error(tmp_path, mesh={"file": str(MESHES / "sphere_in_box.msh")}, boundaries={"interface": {"flux": 0.1}})
+    assert "boundaries.interface.flux: expected a boundary of the domain (interface has interior facets)" in message

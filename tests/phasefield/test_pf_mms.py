@@ -10,6 +10,7 @@ time; an order that drops below them means a lost term or a wrong time level."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +59,33 @@ def test_time_orders_backward_euler_bdf2_and_variable_steps_on_a_small_mesh():
     assert time_order(CASE, "backward_euler", 16, steps, GENTLE).order >= 0.95  # 0.97 measured
     assert time_order(CASE, "bdf2", 16, steps, GENTLE).order >= 1.9  # 2.15
     assert time_order(CASE, "bdf2", 16, (10, 20, 40, 80), GENTLE, variable=True).order >= 1.8  # 2.13
+
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {repo!r})
+import dolfinx_solver
+from mpi4py import MPI
+from pf_app.phasefield.mms import GENTLE, time_order
+study = time_order({case!r}, "bdf2", 16, (4, 8), GENTLE)
+if MPI.COMM_WORLD.rank == 0:
+    print(repr(study.errors[0]))
+"""
+
+
+@pytest.mark.mpi
+def test_two_ranks_give_the_serial_solution():
+    """Sources, time-dependent Dirichlet values and the periodic axis under mpirun -n 2: the
+    difference between the 4- and 8-step BDF2 runs is the serial one to the Newton tolerance (both
+    runs converge to 1e-12 of their residuals; the difference is ~1e-5)."""
+    from pfcase import mpirun
+
+    from pf_app.phasefield.mms import GENTLE, time_order
+
+    serial = time_order(CASE, "bdf2", 16, (4, 8), GENTLE).errors[0]
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "mms.py"
+        script.write_text(SCRIPT.format(repo=str(REPO), case=str(CASE)))
+        out = mpirun([str(script)])
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.strip().splitlines()[-1]) == pytest.approx(serial, rel=1e-6)
