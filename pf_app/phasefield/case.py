@@ -145,7 +145,7 @@ class ErrorRuleConfig:
     ``rms`` over the nodes, or ``max`` (the largest nodal error: a local event such as a neck pinching
     off is not diluted by the quiet rest of the domain)."""
 
-    tolerance: float = bounded(1.0e-4, gt=0)
+    tolerance: float = bounded(1.0e-5, gt=0, doc="local error per step (RMS of c and the etas); 1e-5 keeps PFHub 1a on its converged coarsening path (1e-4 leaves it after t ~ 1e3, docs/pfhub.md) for ~9 % more wall time")
     norm: Literal["rms", "max"] = "rms"
     safety: float = bounded(0.9, gt=0, le=1)
     max_growth: float = bounded(2.0, gt=1)

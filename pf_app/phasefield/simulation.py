@@ -11,7 +11,6 @@ which signal stopped it.
 
 from __future__ import annotations
 
-import collections
 import signal
 import time
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pf_app.freeenergy.base import build_free_energy, use_quadrature
 from pf_app.progress import Progress
 from pf_app.phasefield.boundary import check_periodic_closure, named_facets
 from pf_app.phasefield.case import AXES, Case
+from pf_app.phasefield.eta import AdaptiveEta
 from pf_app.phasefield.initial import set_initial_state, warn_if_not_periodic
 from pf_app.phasefield.mesh import build_mesh
 from pf_app.phasefield.model import PhaseFieldModel
@@ -35,8 +35,6 @@ from pf_app.phasefield.solver import NewtonSolver
 from pf_app.phasefield.timestepping import StepController, error_constant
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-ETA_SHRINKING_EXPONENT = 0.1  # dt ~ t^a with a below minus this over the window: no ETA
-ETA_WINDOW_STEPS = 10  # the ETA extrapolates the cost and the growth of dt over this many recent steps
 LANDING_RTOL = 1e-9  # a step within this fraction of dt of a target time lands on it
 
 
@@ -234,7 +232,7 @@ class Simulation:
         if progress and comm.rank == 0:
             print(self.solver.description, flush=True)
         wall0, first_step, its0, rejected0 = time.perf_counter(), s.step, s.newton_iterations, s.rejected
-        recent = collections.deque([(wall0, s.t, s.dt_prev or s.dt)], maxlen=ETA_WINDOW_STEPS + 1)  # after steps
+        eta = AdaptiveEta(wall0, s.t, fixed=cfg.adapt == "fixed")
         # a row's wall time: everything since the previous row's (its output and checkpoint included)
         # except the rejected attempts, which rejected.csv charges; the two add up to the loop's time
         mark, rejected_wall = wall0, 0.0
@@ -286,8 +284,8 @@ class Simulation:
             if s.step % self.cfg.output.checkpoint_every == 0:
                 output.save_checkpoint(self._checkpoint_state(), self.history())
             mark, rejected_wall = now, 0.0
-            recent.append((time.perf_counter(), s.t, dt))
-            bar.update(s.t, eta_s=self._eta(recent), step=s.step, dt=dt, newton=s.newton_iterations,
+            eta.add(time.perf_counter(), s.t, dt)
+            bar.update(s.t, eta_s=eta.seconds_left(t_end), step=s.step, dt=dt, newton=s.newton_iterations,
                        rejected=s.rejected, energy=row["energy"])
         output.save_checkpoint(self._checkpoint_state(), self.history())
         out = self.cfg.output
@@ -300,31 +298,6 @@ class Simulation:
         m.u.x.array[:] = m.u_n.x.array
         return RunSummary(s.step - first_step, s.t, s.newton_iterations - its0, s.rejected - rejected0,
                           time.perf_counter() - wall0, m.energy(), m.mass(), s.rejected, stopped_by)
-
-    def _eta(self, recent) -> float | None:
-        """Seconds to t_end, extrapolating the recent steps: their wall time per step (rejected
-        attempts included) and the growth of dt, fitted as dt ~ t^a over the window (a clipped to
-        [0, 1]: a = 0 is the plain wall time per unit of simulated time, a = 1 geometric growth).
-        The steps left to t_end are the integral of dt(t)^-1; None before three steps, and None
-        while dt shrinks (a < -ETA_SHRINKING_EXPONENT: extrapolating it would promise centuries)."""
-        if len(recent) < 4:
-            return None
-        (w0, _, _), (w1, t1, _) = recent[0], recent[-1]
-        times = np.array([r[1] for r in list(recent)[1:]])
-        steps = np.array([r[2] for r in list(recent)[1:]])
-        if times[0] <= 0 or np.ptp(np.log(times)) == 0:
-            return None
-        a = float(np.polyfit(np.log(times), np.log(steps), 1)[0])
-        if a < -ETA_SHRINKING_EXPONENT:  # dt shrinking: when it grows again cannot be known yet
-            return None
-        a = min(max(a, 0.0), 1.0)
-        dt1 = float(np.exp(np.mean(np.log(steps) - a * np.log(times)) + a * np.log(t1)))  # the fit's dt at t1
-        t_end = self.cfg.time.t_end
-        if a > 1 - 1e-6:
-            steps_left = t1 / dt1 * np.log(t_end / t1)
-        else:  # dt = dt1 (t / t1)^a  ->  steps = integral of (t1^a / dt1) t^-a dt
-            steps_left = t1 ** a / dt1 * (t_end ** (1 - a) - t1 ** (1 - a)) / (1 - a)
-        return float(steps_left * (w1 - w0) / (len(recent) - 1))
 
 
 def simulate(case: Case, resume: bool = False, progress: bool = True) -> RunSummary:

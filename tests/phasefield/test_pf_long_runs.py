@@ -149,37 +149,58 @@ def test_periodicity_warning(tmp_path):
         assert warn_if_not_periodic(mesh, not_periodic, []) == []  # no periodic axis, nothing to say
 
 
-@pytest.mark.parametrize("growth", [-0.5, 0.0, 0.5, 1.0])
-def test_eta_extrapolates_the_growth_of_dt(growth):
-    """A run whose dt grows as t^growth at 1 s per step: the ETA after 10 steps is the time of the
-    steps actually left to t_end, within 3 % (the discrete steps against the integral of 1/dt);
-    a plain wall-per-simulated-time ETA would be 10-1000 x too long for growing dt.  While dt
-    shrinks (growth < 0, as in the first spinodal stage of PFHub 1a) there is no ETA at all."""
-    import collections
-    import types
-
-    from pf_app.phasefield.simulation import ETA_WINDOW_STEPS, Simulation
-
-    t_end = 1.0e4
-    sim = types.SimpleNamespace(cfg=types.SimpleNamespace(time=types.SimpleNamespace(t_end=t_end)))
-    t, wall, recent = 10.0, 0.0, collections.deque(maxlen=ETA_WINDOW_STEPS + 1)
-    recent.append((wall, t, 0.0))
-
-    def dt_at(t):
-        return 0.01 * t ** growth if growth < 1 else 0.02 * t
-
-    for _ in range(ETA_WINDOW_STEPS):
+def _run_steps(dt_at, t0: float, t_end: float, n: int, eta):
+    """Take n steps of dt_at(t) at 1 s of wall time each, reporting them to ``eta``; (t, steps left)."""
+    t, wall = t0, 0.0
+    for _ in range(n):
         dt = dt_at(t)
         t, wall = t + dt, wall + 1.0
-        recent.append((wall, t, dt))
-    if growth < 0:
-        assert Simulation._eta(sim, recent) is None
-        return
-    left = 0
-    while t < t_end:
-        t += dt_at(t)
+        eta.add(wall, t, dt)
+    left, tt = 0, t
+    while tt < t_end:
+        tt += dt_at(tt)
         left += 1
-    assert Simulation._eta(sim, recent) == pytest.approx(left, rel=0.03)
+    return t, left
+
+
+@pytest.mark.parametrize("growth", [0.5, 1.0, 1.5])
+def test_eta_counts_the_steps_left_when_dt_grows_as_a_power_of_t(growth):
+    """dt = c t^a at 1 s per step: after a decade of t the ETA is the number of steps actually left,
+    within 3 % (the discrete steps against the integral of 1/dt over a range where dt/t is ~1 %)."""
+    from pf_app.phasefield.eta import AdaptiveEta
+
+    t_end = 1.0e4
+    eta = AdaptiveEta(0.0, 1.0)
+    dt_at = lambda t: 0.01 * t ** growth  # noqa: E731
+    n = {0.5: 1000, 1.0: 300, 1.5: 150}[growth]  # to t ~ 20-70: a decade of history, well before t_end
+    t, left = _run_steps(dt_at, 1.0, t_end, n, eta)
+    assert 10.0 < t < 100.0, t
+    assert eta.seconds_left(t_end) == pytest.approx(left, rel=0.03)
+
+
+def test_eta_of_fixed_steps_is_exact():
+    from pf_app.phasefield.eta import AdaptiveEta
+
+    eta = AdaptiveEta(0.0, 0.0, fixed=True)
+    _run_steps(lambda t: 0.5, 0.0, 100.0, 20, eta)  # t = 10 after 20 steps: 180 steps of 0.5 left
+    assert eta.seconds_left(100.0) == pytest.approx(180.0, rel=1e-9)
+
+
+def test_eta_is_not_swung_by_an_event():
+    """dt ~ t with an event (a merger: 10 steps at a tenth of the trend) in the last decade: the ETA
+    moves by less than 2 x against the same run without it (a fit over the last 10 steps would
+    divide the steps' growth by ~10 and multiply the ETA accordingly)."""
+    from pf_app.phasefield.eta import AdaptiveEta
+
+    plain, event = AdaptiveEta(0.0, 1.0), AdaptiveEta(0.0, 1.0)
+    _run_steps(lambda t: 0.02 * t, 1.0, 1e6, 300, plain)
+    t, wall = 1.0, 0.0
+    for i in range(300):
+        dt = 0.02 * t * (0.1 if 280 <= i < 290 else 1.0)
+        t, wall = t + dt, wall + 1.0
+        event.add(wall, t, dt)
+    ratio = event.seconds_left(1e6) / plain.seconds_left(1e6)
+    assert 0.5 < ratio < 2.0, ratio
 
 
 def test_max_norm_error_control_is_stricter_than_rms(tmp_path):
