@@ -29,7 +29,7 @@ def derivative_table(free_energy, x: np.ndarray, order_parameters=("c", "eta"), 
     (a free energy with ``temperature_dependent = True`` is evaluated at ``temperature``)."""
     g, grad = free_energy(x, 1, kT=temperature) if getattr(free_energy, "temperature_dependent", False) \
         else free_energy(x, 1)
-    cols = {"kT": np.full(len(x), temperature)}
+    cols = {"kT": np.broadcast_to(np.asarray(temperature, float), (len(x),)).copy()}
     cols.update({n: x[:, k] for k, n in enumerate(order_parameters)})
     cols.update({f"mu_{n}": grad[:, k] for k, n in enumerate(order_parameters)})
     cols["g"] = g
@@ -74,7 +74,7 @@ def mean_field_b2(x: np.ndarray, order: int = 1, kT: float = 0.09):
     V = 0.02 * (1.0 - 0.5 * np.asarray(kT, float))
     r2 = math.sqrt(2.0)
     m1, m2 = r2 * (x[:, 0] + x[:, 1]) - 1.0, r2 * (x[:, 0] - x[:, 1]) - 1.0
-    ideal = IdealMixing.from_order_parameter_map(kT, B2_MAP.Q).evaluate(x, order)
+    ideal = IdealMixing.from_order_parameter_map(None, B2_MAP.Q).evaluate(x, order, kT)
     g = 4 * V * m1 * m2 + (ideal if order == 0 else ideal[0])
     if order == 0:
         return g
@@ -82,7 +82,7 @@ def mean_field_b2(x: np.ndarray, order: int = 1, kT: float = 0.09):
     if order == 1:
         return g, grad
     hess = np.zeros((len(x), 2, 2))
-    hess[:, 0, 0], hess[:, 1, 1] = 16 * V, -16 * V
+    hess[:, 0, 0], hess[:, 1, 1] = 16 * V, -16 * V  # V: a number or one per row
     return g, grad, hess + ideal[2]
 
 
