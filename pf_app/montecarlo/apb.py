@@ -56,9 +56,10 @@ FORMAT, VERSION = "pf_app.apb", 1
 
 class AntiperiodicTables(ClusterTables):
     """The cluster tables of a supercell whose boundary normal to ``axis`` is antiperiodic: a cluster
-    that crosses it has its ECI times (-1)^(number of its sites beyond the face); energies, local fields
-    and the kernel's partner lists follow.  The crossing is decided by minimum-image offsets, so every
-    cluster must be shorter than half the box along ``axis``."""
+    that crosses it has its ECI times (-1)^(number of its sites beyond the face) (``signs``, which the
+    base class's energies and local fields apply; the kernel's partner ECIs are multiplied here).  The
+    crossing is decided by minimum-image offsets, so every cluster must be shorter than half the box
+    along ``axis``."""
 
     def __init__(self, model: SamplerModel, axis: int = 0):
         super().__init__(model.expansion, model.order_map, model.repeats)
@@ -73,8 +74,7 @@ class AntiperiodicTables(ClusterTables):
             d = self.layer_coordinate[c] - self.layer_coordinate[c[:, :1]]
             return np.abs(d) > 0.5
 
-        self.signs = {}  # orbit -> (n,) +-1 per cluster
-        for a, c in self.clusters.items():
+        for a, c in self.clusters.items():  # the base class's energies and local fields apply the signs
             if c.shape[1] > 1:
                 self.signs[a] = np.where(beyond(c).sum(axis=1) % 2 == 1, -1.0, 1.0)
         m = sc.n_sites
@@ -83,27 +83,6 @@ class AntiperiodicTables(ClusterTables):
                 owner = np.repeat(np.arange(m), np.diff(self.ptr[k]))
                 members = np.column_stack([owner, self.partners[k]])
                 self.eci[k] = self.eci[k] * np.where(beyond(members).sum(axis=1) % 2 == 1, -1.0, 1.0)
-
-    def total_energy(self, sigma: np.ndarray) -> float:
-        s = sigma.astype(np.float64)
-        e = self.supercell.n_sites * self.model.V0
-        for a, c in self.clusters.items():
-            e += self.model.ecis[a] * np.sum(self.signs.get(a, 1.0) * np.prod(s[c], axis=1))
-        return float(e)
-
-    def local_fields(self, sigma: np.ndarray) -> np.ndarray:
-        s = sigma.astype(np.float64)
-        m = self.supercell.n_sites
-        h = np.zeros(m)
-        for a, c in self.clusters.items():
-            v = self.model.ecis[a] * self.signs.get(a, 1.0)
-            if c.shape[1] == 1:
-                h += v * np.bincount(c[:, 0], minlength=m)
-                continue
-            for p in range(c.shape[1]):
-                rest = np.prod(s[np.delete(c, p, axis=1)], axis=1)
-                h += np.bincount(c[:, p], weights=v * rest, minlength=m)
-        return h
 
 
 # ---- configuration -------------------------------------------------------------------------------
