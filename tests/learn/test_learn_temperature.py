@@ -75,3 +75,29 @@ def test_loop_over_c_eta_kT_learns_a_temperature_dependent_g(tmp_path):
     column = lines[0].split(",").index("held_out_mse")
     held = [float(line.split(",")[column]) for line in lines[1:]]
     assert held[-1] < 1e-5 and held[-1] < held[0], held
+
+
+def test_monte_carlo_oracle_runs_each_target_at_its_own_kT(tmp_path):
+    """The oracle's campaign gets umbrella.points.kT (and temperatures: null): one row per target, at
+    the target's kT, with the loop's point ids and target columns."""
+    from pf_app.learn.oracles import MonteCarloOracle
+
+    template = {
+        "lattice": {"cell": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "positions": [[0, 0, 0], [0.5, 0.5, 0.5]],
+                    "species": [["A", "B"], ["A", "B"]]},
+        "cluster_expansion": {"cutoffs": [1.5, 1.0], "ecis": {"pairs": [0.02]}, "energy_unit": "eV"},
+        "order_parameters": {"Q": [[1, 1], [1, -1]], "scale": 0.7071067811865476, "names": ["c", "eta"]},
+        "supercell": [4, 4, 4], "temperatures": [0.09], "ensemble": "umbrella",
+        "umbrella": {"phi": [0.06, 0.12], "guess": "ideal"},
+        "sampling": {"se_target": 0.01, "min_sweeps": 40, "max_sweeps": 200, "chunk_sweeps": 40},
+        "output": {"table": str(tmp_path / "unused.csv")}, "run": {"backend": "serial"},
+    }
+    (tmp_path / "campaign.yaml").write_text(yaml.safe_dump(template))
+    domain = b2_domain(0.02, KT)
+    targets = np.array([[0.7, 0.2, 0.085], [0.6, 0.1, 0.15]])
+    oracle = MonteCarloOracle(tmp_path / "campaign.yaml", {}, False, domain)
+    answers = oracle.answer(targets, 7, None, tmp_path / "oracle.csv", None)
+    assert list(answers.columns["point_id"]) == [7, 8]
+    np.testing.assert_array_equal(answers.columns["kT"], targets[:, 2])
+    np.testing.assert_array_equal(np.column_stack([answers.columns["target_c"], answers.columns["target_eta"]]),
+                                  targets[:, :2])
