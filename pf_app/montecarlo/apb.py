@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pf_app.atomic_files import write_json_atomic
+from pf_app.atomic_files import atomic_path, write_json_atomic
 from pf_app.config import ConfigError, bounded, load, to_dict
 from pf_app.montecarlo.estimators import detect_equilibration, mean_estimate
 from pf_app.montecarlo.hamiltonian import ClusterTables
@@ -249,7 +249,7 @@ def run_apb(cfg: APBConfig, file, progress: bool = True) -> dict:
     for i, beta in enumerate(betas):
         kT = 1.0 / beta
         is_report = float(np.round(beta, 12)) in reporting
-        if i < len(rows) and not (is_report and not (out / f"profile_kT{kT:.6g}.npy").exists()):
+        if i < len(rows) and not (is_report and not profile_path(out, kT).exists()):
             continue
         row = {"kT": kT, "beta": beta}
         for name, tables in (("p", periodic), ("ap", twisted)):
@@ -257,7 +257,7 @@ def run_apb(cfg: APBConfig, file, progress: bool = True) -> dict:
                                                    profile=is_report and name == "ap")
             row.update({f"{k}_{name}": v for k, v in stats.items()})
             if is_report and name == "ap":
-                np.save(out / f"profile_kT{kT:.6g}.npy", prof)
+                save_profile(profile_path(out, kT), prof)
         if i >= len(rows):
             rows.append(row)
             _append_row(out / "apb_integrand.csv", row, cfg)
@@ -297,20 +297,33 @@ def summarize(cfg: APBConfig, model: SamplerModel, rows: list[dict], out: Path, 
                  "sigma_raw": d_f / area, "sigma": (d_f + kT * np.log(n_positions)) / area,
                  "se_sigma": kT * se_int / area,
                  "discretization_sigma": None if coarse is None else abs(kT * (integral - coarse)) / area}
-        path = out / f"profile_kT{kT:.6g}.npy"
+        path = profile_path(out, kT)
         if path.exists():
-            prof = np.load(path)
-            if len(prof):
-                z = (np.arange(prof.shape[1]) - prof.shape[1] / 2 + 0.5) * layer
-                mean = prof.mean(axis=0)
-                entry["profile"] = {"z": z.tolist(), "eta": mean.tolist(),
-                                    "se_eta": (prof.std(axis=0, ddof=1) / np.sqrt(len(prof))).tolist(),
-                                    "snapshots": len(prof)}
+            with np.load(path) as f:
+                mean, se_eta, snapshots = f["eta"], f["se_eta"], int(f["snapshots"])
+            if snapshots:
+                z = (np.arange(len(mean)) - len(mean) / 2 + 0.5) * layer
+                entry["profile"] = {"z": z.tolist(), "eta": mean.tolist(), "se_eta": se_eta.tolist(),
+                                    "snapshots": snapshots}
                 inner = np.abs(z) <= model.repeats[0] * layer / 2
                 entry["tanh_fit"] = tanh_fit(z[inner], mean[inner])
         result["temperatures"].append(entry)
     write_json_atomic(out / "apb.json", result)
     return result
+
+
+def profile_path(out: Path, kT: float) -> Path:
+    return out / f"profile_kT{kT:.6g}.npz"
+
+
+def save_profile(path: Path, profiles: np.ndarray) -> None:
+    """The mean centred profile (2 L_1,), its standard error (snapshots as independent: an underestimate
+    by sqrt(2 tau) for correlated snapshots) and the number of snapshots."""
+    n = len(profiles)
+    mean = profiles.mean(axis=0) if n else np.zeros(0)
+    se = profiles.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros_like(mean)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, eta=mean, se_eta=se, snapshots=n)
 
 
 def _trapezoid_weights(x: np.ndarray) -> np.ndarray:
