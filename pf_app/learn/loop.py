@@ -36,7 +36,7 @@ from pf_app.learn import adapters
 from pf_app.learn.committee import Committee
 from pf_app.learn.oracles import make_oracle, target_columns
 from pf_app.learn.report import round_figures
-from pf_app.learn.sampling import Choice, State, choose, domain_of, evaluate, sobol_block
+from pf_app.learn.sampling import Choice, State, choose, domain_of, evaluate, predict, sobol_block
 from pf_app.progress import Progress
 
 OUTSIDE_FLAG = "flag_outside_domain"  # an answer measured outside the domain: kept, not learned
@@ -106,7 +106,7 @@ def _write_points(path: Path, choice: Choice, first_id: int, committee, domain) 
     cols.update({n: choice.points[:, k] for k, n in enumerate(_point_columns(domain))})
     cols["reason"] = choice.reasons
     if committee is not None and len(choice.points):
-        p = committee.predict(*domain.split(choice.points))
+        p = predict(committee, domain, choice.points)
         for k, name in enumerate(names):
             cols[f"mu_pred_{name}"], cols[f"std_mu_{name}"] = p.mu_mean[:, k], p.mu_std[:, k]
     names = list(cols)
@@ -265,7 +265,7 @@ def _scaled_errors(model, domain, x, mu, mu_learned) -> np.ndarray:
 
 def _evaluate(r, domain, table, keep, answers, new, choice, committee, model, prev_model, held, eval_points,
               t_oracle, t_train, wall) -> dict:
-    pred = committee.predict(*domain.split(eval_points))
+    pred = predict(committee, domain, eval_points)
     spread = float(np.sqrt((pred.mu_std ** 2).sum(axis=1).mean()))
     member_val = [float(m.provenance.get("final_errors", {}).get("validation", {}).get("mse_mu", np.nan))
                   for m in committee.members]

@@ -177,6 +177,12 @@ def domain_of(cfg) -> Domain:
     return Domain(scale * np.asarray(Q, float), names, cfg.points.margin, t)
 
 
+def predict(committee, domain: Domain, points: np.ndarray):
+    """``committee.predict`` at points (n, dim): their order parameters, at their kT if they have one."""
+    eta, kT = domain.split(points)
+    return committee.predict(eta) if kT is None else committee.predict(eta, kT)
+
+
 def evaluate(model, domain: Domain, points: np.ndarray, order: int = 1):
     """``model.evaluate`` at points (n, dim): their order parameters, at their kT if they have one."""
     eta, kT = domain.split(points)
@@ -336,7 +342,7 @@ def _choose_by_reason(round_index: int, pcfg, state: State, domain: Domain) -> C
     asked = domain.fractions(state.asked) if state.asked is not None and len(state.asked) else np.zeros((0, d))
     allowed = far_from(fc, failed, r) & far_from(fc, asked, DUPLICATE_DISTANCE)  # a candidate is asked once
     if pcfg.committee:
-        std = state.committee.predict(*domain.split(candidates)).mu_std
+        std = predict(state.committee, domain, candidates).mu_std
         score = np.sqrt(((std / state.mu_scale) ** 2).sum(axis=1))
         idx = np.flatnonzero(allowed)[spread_pick(fc[allowed], score[allowed], pcfg.committee, r)]
         parts.append(("committee", candidates[idx]))
