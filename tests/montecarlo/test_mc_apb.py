@@ -54,7 +54,6 @@ CHAIN_CAMPAIGN = {  # antiferromagnetic chains along x: only the pair at distanc
 }
 
 
-@pytest.mark.slow
 def test_beta_integration_reproduces_the_ising_chain_twist_free_energy(tmp_path):
     (tmp_path / "chain.yaml").write_text(yaml.safe_dump(CHAIN_CAMPAIGN))
     cfg_data = {"model_from": str(tmp_path / "chain.yaml"), "supercell": [3, 3, 3], "temperatures": [1.0, 0.6],
