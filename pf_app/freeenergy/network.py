@@ -4,6 +4,11 @@ The gradient dg/dx is written out in forward mode (each layer's Jacobian from th
 derivative, e.g. the logistic function for softplus), so value and derivatives share the layer
 pre-activations as common sub-expressions.  A baseline of the weights (:mod:`pf_app.idnn.baseline`,
 e.g. ideal mixing with ln of the sublattice fractions) is added as its own UFL expression.
+
+A network with a temperature input (``pf_app.idnn`` version 3, g(x; kT)) is evaluated at the ``kT``
+every method takes: a number or one per row in numpy, a number or a UFL expression (a
+``dolfinx.fem.Constant`` that a temperature schedule updates) in UFL.  ``temperature_dependent`` says
+which kind a model is; a network without the input ignores kT (its g does not depend on T).
 The numpy twin is :meth:`IDNNWeights.evaluate` (and, with Hessians, its compiled
 :class:`~pf_app.idnn.compiled_network.CompiledIDNN`).
 """
@@ -36,21 +41,23 @@ class NetworkFreeEnergy:
 
     def __init__(self, weights: IDNNWeights, variables: tuple[str, ...]):
         self.weights, self.variables = weights, tuple(variables)
+        self.temperature_dependent = weights.temperature is not None
         self._compiled = None
 
-    def numpy(self, x: np.ndarray, order: int = 1):
+    def numpy(self, x: np.ndarray, order: int = 1, kT=None):
         """Value, gradient (and Hessian): the order-2 case, used by the solver at every integration
         point (vertex or quadrature point), runs the compiled kernel; lower orders the numpy reference."""
         if order < 2:
-            return self.weights.evaluate(x, order)
+            return self.weights.evaluate(x, order, kT)
         if self._compiled is None:
             from pf_app.idnn.compiled_network import CompiledIDNN
 
             self._compiled = CompiledIDNN(self.weights)
-        return self._compiled.evaluate(x)
+        return self._compiled.evaluate(x, kT)
 
-    def _features(self, fields):
-        """Scaled invariants z_j and their gradients dz_j/dx_k as UFL scalars."""
+    def _features(self, fields, kT=None):
+        """Scaled invariants z_j and their gradients dz_j/dx_k as UFL scalars (then the scaled kT of a
+        model with a temperature input, with zero gradient)."""
         w = self.weights
         z, dz = [], []
         for j, terms in enumerate(w.features):
@@ -65,11 +72,16 @@ class NetworkFreeEnergy:
                         dh[k] = dh[k] + coef * p * _monomial(fields, lowered)
             z.append((h - w.feature_shift[j]) / w.feature_scale[j])
             dz.append([d / w.feature_scale[j] for d in dh])
+        if w.temperature is not None:
+            if kT is None:
+                w.temperature.column(None, 1)  # raises: this g needs kT
+            z.append((kT - w.temperature.shift) / w.temperature.scale)
+            dz.append([0.0] * len(fields))
         return z, dz
 
-    def _forward(self, fields, with_gradient: bool):
+    def _forward(self, fields, with_gradient: bool, kT=None):
         w = self.weights
-        a, ja = self._features(fields)
+        a, ja = self._features(fields, kT)
         for layer in w.layers:
             n_in, n_out = layer.weights.shape
             s = [sum(float(layer.weights[i, o]) * a[i] for i in range(n_in)) + (0.0 if layer.bias is None else float(layer.bias[o]))
@@ -81,17 +93,17 @@ class NetworkFreeEnergy:
             a = [v for v, _ in acts]
         return a[0], ja[0] if with_gradient else None
 
-    def ufl(self, fields):
-        y, _ = self._forward(fields, with_gradient=False)
+    def ufl(self, fields, kT=None):
+        y, _ = self._forward(fields, False, kT)
         g = self.weights.output_offset + self.weights.output_scale * y
-        return g if self.weights.baseline is None else self.weights.baseline.ufl(fields) + g
+        return g if self.weights.baseline is None else self.weights.baseline.ufl(fields, kT) + g
 
-    def ufl_gradient(self, fields):
-        _, dy = self._forward(fields, with_gradient=True)
+    def ufl_gradient(self, fields, kT=None):
+        _, dy = self._forward(fields, True, kT)
         grad = [self.weights.output_scale * d for d in dy]
         if self.weights.baseline is None:
             return grad
-        return [b + d for b, d in zip(self.weights.baseline.ufl_gradient(fields), grad)]
+        return [b + d for b, d in zip(self.weights.baseline.ufl_gradient(fields, kT), grad)]
 
 
 def _monomial(fields, powers):

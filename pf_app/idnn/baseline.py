@@ -24,6 +24,10 @@ JSON (the ``baseline`` entry of a ``pf_app.idnn`` version-2 file, docs/formats.m
     {"kind": "ideal_mixing", "kT": 3.0,
      "fractions_from_order_parameters": [[...], ...]}   # A (S x S): x = A eta
 
+In a model with a temperature input (version 3) ``"kT": "temperature"`` makes g_ideal follow the
+evaluation temperature (``kT=None`` here; every evaluator then takes kT: a number or one per row,
+in TensorFlow a column, in UFL a number or a Constant).
+
 No TensorFlow import at module level (the phase-field side reads this file).
 """
 
@@ -38,25 +42,34 @@ BASELINES = ("none", "ideal_mixing")
 
 @dataclass
 class IdealMixing:
-    """g_ideal of S equal sublattices at thermal energy ``kT`` (energy unit of the data, per site)."""
+    """g_ideal of S equal sublattices at thermal energy ``kT`` (energy unit of the data, per site);
+    ``kT`` None: at the temperature each evaluation is given (a model with a temperature input)."""
 
-    kT: float
+    kT: float | None
     A: np.ndarray  # (S, S): sublattice fractions x = A eta
 
     kind = "ideal_mixing"
 
     def __post_init__(self):
-        self.kT = float(self.kT)
+        self.kT = None if self.kT is None else float(self.kT)
         self.A = np.atleast_2d(np.asarray(self.A, float))
         if self.A.shape[0] != self.A.shape[1]:
             raise ValueError(f"the fraction map must be square, got shape {self.A.shape}")
-        if not (np.isfinite(self.kT) and self.kT > 0):
+        if self.kT is not None and not (np.isfinite(self.kT) and self.kT > 0):
             raise ValueError(f"kT must be a positive number, got {self.kT}")
 
     @classmethod
-    def from_order_parameter_map(cls, kT: float, Q) -> "IdealMixing":
+    def from_order_parameter_map(cls, kT: float | None, Q) -> "IdealMixing":
         """From eta = Q x (Q with its scale folded in)."""
         return cls(kT, np.linalg.inv(np.asarray(Q, float)))
+
+    def _kT(self, kT):
+        """The fixed kT, else the evaluation's (required)."""
+        if self.kT is not None:
+            return self.kT
+        if kT is None:
+            raise ValueError("this ideal-mixing baseline follows the temperature: give kT")
+        return kT
 
     @property
     def sublattices(self) -> int:
@@ -66,68 +79,80 @@ class IdealMixing:
         return np.atleast_2d(np.asarray(eta, float)) @ self.A.T
 
     # ---- numpy --------------------------------------------------------------------------------
-    def evaluate(self, eta: np.ndarray, order: int = 1):
-        """g_ideal (N,), and (order >= 1) its gradient (N, S), (order >= 2) its Hessian (N, S, S)."""
+    def evaluate(self, eta: np.ndarray, order: int = 1, kT=None):
+        """g_ideal (N,), and (order >= 1) its gradient (N, S), (order >= 2) its Hessian (N, S, S);
+        ``kT`` (a number or (N,)) only when the baseline follows the temperature."""
         from scipy.special import xlogy
 
         x = self.fractions(eta)
-        c = self.kT / self.sublattices
+        c = np.asarray(self._kT(kT), float) / self.sublattices
+        if c.ndim:
+            c = np.broadcast_to(c, (len(x),))
+            cg, cH = c[:, None], c[:, None, None]
+        else:
+            cg = cH = c
         with np.errstate(invalid="ignore", divide="ignore"):
             bad = (x < 0) | (x > 1)
             g = c * np.where(bad, np.nan, xlogy(x, x) + xlogy(1.0 - x, 1.0 - x)).sum(axis=1)
             if order == 0:
                 return g
-            grad = c * (np.log(x) - np.log1p(-x)) @ self.A
+            grad = cg * ((np.log(x) - np.log1p(-x)) @ self.A)
             if order == 1:
                 return g, grad
             w = 1.0 / (x * (1.0 - x))
-            hess = c * np.einsum("ns,sk,sl->nkl", w, self.A, self.A)
+            hess = cH * np.einsum("ns,sk,sl->nkl", w, self.A, self.A)
         return g, grad, hess
 
     # ---- TensorFlow (training) ----------------------------------------------------------------
-    def tf(self, eta):
-        """g_ideal (N,) as a TensorFlow expression of eta (N, S) (float64); its gradient is autodiff."""
+    def tf(self, eta, kT=None):
+        """g_ideal (N,) as a TensorFlow expression of eta (N, S) (float64; ``kT`` a tensor (N,) when the
+        baseline follows the temperature); its gradient is autodiff."""
         import tensorflow as tf
 
         x = tf.matmul(eta, tf.constant(self.A), transpose_b=True)  # rows: A @ eta_n
         terms = x * tf.math.log(x) + (1.0 - x) * tf.math.log1p(-x)
-        return (self.kT / self.sublattices) * tf.reduce_sum(terms, axis=1)
+        return (self._kT(kT) / self.sublattices) * tf.reduce_sum(terms, axis=1)
 
     # ---- UFL (phase field) --------------------------------------------------------------------
     def _ufl_fractions(self, fields):
         return [sum(float(self.A[s, k]) * f for k, f in enumerate(fields)) for s in range(self.sublattices)]
 
-    def ufl(self, fields):
+    def ufl(self, fields, kT=None):
         import ufl
 
-        c = self.kT / self.sublattices
+        c = self._kT(kT) / self.sublattices
         return c * sum(x * ufl.ln(x) + (1.0 - x) * ufl.ln(1.0 - x) for x in self._ufl_fractions(fields))
 
-    def ufl_gradient(self, fields):
+    def ufl_gradient(self, fields, kT=None):
         import ufl
 
-        c = self.kT / self.sublattices
+        c = self._kT(kT) / self.sublattices
         logit = [ufl.ln(x) - ufl.ln(1.0 - x) for x in self._ufl_fractions(fields)]
         return [c * sum(float(self.A[s, k]) * logit[s] for s in range(self.sublattices)) for k in range(len(fields))]
 
     # ---- JSON ---------------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {"kind": self.kind, "kT": self.kT, "fractions_from_order_parameters": self.A.tolist()}
+        return {"kind": self.kind, "kT": "temperature" if self.kT is None else self.kT,
+                "fractions_from_order_parameters": self.A.tolist()}
 
     def same_as(self, other) -> bool:
         return isinstance(other, IdealMixing) and self.kT == other.kT and np.array_equal(self.A, other.A)
 
 
-def baseline_from_json(data, n_order_parameters: int, need) -> IdealMixing | None:
+def baseline_from_json(data, n_order_parameters: int, need, has_temperature: bool = False) -> IdealMixing | None:
     """The ``baseline`` entry of a weights file (None or absent: no baseline); ``need(key, cond,
-    expected, got)`` raises the file's error."""
+    expected, got)`` raises the file's error; ``has_temperature``: the model has a kT input."""
     if data is None:
         return None
     need("baseline", isinstance(data, dict) and data.get("kind") == "ideal_mixing",
          "null or {kind: ideal_mixing, kT, fractions_from_order_parameters}", data)
     kT = data.get("kT")
-    need("baseline.kT", isinstance(kT, (int, float)) and kT > 0, "a positive thermal energy", kT)
+    if has_temperature and kT == "temperature":
+        kT = None
+    else:
+        need("baseline.kT", isinstance(kT, (int, float)) and kT > 0,
+             "a positive thermal energy" + (" or 'temperature'" if has_temperature else ""), kT)
     A = np.asarray(data.get("fractions_from_order_parameters"), float)
     need("baseline.fractions_from_order_parameters", A.shape == (n_order_parameters, n_order_parameters)
          and np.all(np.isfinite(A)), f"a {n_order_parameters} x {n_order_parameters} matrix (x = A eta)", A.tolist())
-    return IdealMixing(float(kT), A)
+    return IdealMixing(kT, A)

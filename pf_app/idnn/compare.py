@@ -85,6 +85,9 @@ def run_comparison(cfg: IDNNConfig, count: int, progress: bool = True) -> dict:
     """Train ``count`` IDNNs and ``count`` standard DNNs (seeds seed, seed+1, ...); write the figure."""
     from pf_app.idnn.plots import comparison
 
+    if cfg.model.temperature_input:
+        raise ConfigError(None, "model.temperature_input", "false for the comparison (a T-free network of the "
+                          "data at one temperature)", True)
     if cfg.model.features not in (None, ("c", "eta^2")):
         raise ConfigError(None, "model.features", "the B2 invariants (c, eta^2) for the comparison",
                           list(cfg.model.features))

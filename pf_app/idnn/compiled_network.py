@@ -94,13 +94,21 @@ def _features(xT, start, r_feat, r_block, r_coef, r_pow, X0):
 
 def _feature_rows(w: IDNNWeights, pairs: list[tuple[int, int]]):
     """The monomials of the scaled features z_j = (h_j - shift_j) / scale_j and of their derivatives,
-    as rows (feature, block, coef, powers): block 0 the value, 1 + k d/dx_k, 1 + d + q the q-th pair."""
+    as rows (feature, block, coef, powers): block 0 the value, 1 + k d/dx_k, 1 + d + q the q-th pair.
+    With a temperature input the powers have one more entry (kT, the last input column) and the last
+    feature is (kT - shift) / scale, without derivative blocks (derivatives are at fixed kT)."""
     d = len(w.order_parameters)
+    extra = (0,) if w.temperature is not None else ()
     rows = []
+    if w.temperature is not None:
+        t = w.temperature
+        rows += [(len(w.features), 0, -t.shift / t.scale, (0,) * (d + 1)),
+                 (len(w.features), 0, 1.0 / t.scale, (0,) * d + (1,))]
     for j, terms in enumerate(w.features):
         inv = 1.0 / float(w.feature_scale[j])
-        rows.append((j, 0, -float(w.feature_shift[j]) * inv, (0,) * d))
+        rows.append((j, 0, -float(w.feature_shift[j]) * inv, (0,) * d + extra))
         for coef, powers in terms:
+            powers = tuple(powers) + extra
             rows.append((j, 0, coef * inv, tuple(powers)))
             for k in range(d):
                 if powers[k]:
@@ -116,7 +124,8 @@ def _feature_rows(w: IDNNWeights, pairs: list[tuple[int, int]]):
                 if c:
                     rows.append((j, 1 + d + q, c, tuple(dk)))
     return (np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64),
-            np.array([r[2] for r in rows], float), np.array([r[3] for r in rows], np.int64).reshape(len(rows), d))
+            np.array([r[2] for r in rows], float),
+            np.array([r[3] for r in rows], np.int64).reshape(len(rows), d + len(extra)))
 
 
 class _Chunk:
@@ -146,15 +155,21 @@ class CompiledIDNN:
         self.rows = _feature_rows(w, pairs)
         self.widths = [WT.shape[0] for WT in self.WT]
 
-    def evaluate(self, x: np.ndarray):
-        """(g, grad, hess) at the rows of x, shapes (N,), (N, d), (N, d, d).
+    def evaluate(self, x: np.ndarray, kT=None):
+        """(g, grad, hess) at the rows of x, shapes (N,), (N, d), (N, d, d); ``kT`` (a number or (N,))
+        for a model with a temperature input (ignored without one).
 
         The invariant features z(x) (compiled monomials) enter with their derivatives dz/dx, d2z/dx2
         as the first layer's input blocks, so forward mode carries derivatives with respect to x
         itself (no chain rule)."""
         w = self.weights
-        xT = np.ascontiguousarray(np.atleast_2d(np.asarray(x, float)).T)
-        (d, n), m = xT.shape, len(w.features)
+        x = np.atleast_2d(np.asarray(x, float))
+        d, n, m = x.shape[1], x.shape[0], w.n_inputs
+        columns = x
+        if w.temperature is not None:
+            w.temperature.column(kT, n)  # the error when kT is missing
+            columns = np.column_stack([x, np.broadcast_to(np.asarray(kT, float), (n,))])
+        xT = np.ascontiguousarray(columns.T)
         pk, pl = self.pk, self.pl
         nb = 1 + d + len(pk)
         g, grad, hess = np.empty(n), np.empty((n, d)), np.empty((n, d, d))
@@ -186,4 +201,4 @@ class CompiledIDNN:
         out = (w.output_offset + s * g, s * grad, s * hess)
         if w.baseline is None:
             return out
-        return tuple(a + b for a, b in zip(out, w.baseline.evaluate(x, 2)))  # g = baseline + network
+        return tuple(a + b for a, b in zip(out, w.baseline.evaluate(x, 2, kT)))  # g = baseline + network

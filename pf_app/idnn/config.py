@@ -22,6 +22,8 @@ class TrainingTableConfig:
     path: Path
     drop_invalid: bool = False  # drop NaN / out-of-domain rows (count reported) instead of failing
     temperature: float | None = None  # use the rows at this kT; required when the table has several
+    # a model with model.temperature_input: the rows at these kT (null: every temperature of the table)
+    temperatures: tuple[float, ...] | None = None
     validation_fraction: float = bounded(0.2, ge=0.0, lt=1.0)
     value_column: str | None = None  # optional column of g values (function-value data; NaN = none)
     exclude_flags: tuple[str, ...] = ()  # drop rows where any of these columns (e.g. flag_split) is non-zero
@@ -44,6 +46,9 @@ class IDNNArchitectureConfig:
     # eta = baseline_Q x (S x S, any scale folded in) for ideal_mixing; null: the B2 map for (c, eta)
     # (the learn loop fills in its campaign's or its order_parameters' map)
     baseline_Q: list[list[float]] | None = None
+    # kT as a network input: g(x; kT), trained on the rows of several temperatures (data.temperatures);
+    # mu = dg/dx at fixed kT; an ideal_mixing baseline then follows kT (docs/scale_bridging.md 3)
+    temperature_input: bool = False
 
     def check(self, fail):
         import numpy as np
@@ -79,6 +84,7 @@ class ScalingConfig:
 class Anchor:
     x: tuple[float, ...]  # a point in order-parameter space
     g: float  # the free energy there (energy unit per site)
+    kT: float | None = None  # its temperature (required by a model with a temperature input)
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,14 @@ class IDNNConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+
+    def check(self, fail):
+        if self.data.temperatures is not None and not self.model.temperature_input:
+            fail("data.temperatures", "null unless model.temperature_input is true (use data.temperature for "
+                 "one temperature)", list(self.data.temperatures))
+        if self.model.temperature_input and self.data.temperature is not None:
+            fail("data.temperature", "null with model.temperature_input (data.temperatures lists the rows' kT)",
+                 self.data.temperature)
 
 
 def with_training(cfg: IDNNConfig, **changes) -> IDNNConfig:

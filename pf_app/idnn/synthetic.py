@@ -25,9 +25,11 @@ def sample_b2(n: int, seed: int = 0, margin: float = 0.0) -> np.ndarray:
 
 def derivative_table(free_energy, x: np.ndarray, order_parameters=("c", "eta"), temperature: float = 1.0,
                      provenance: str = "exact derivatives of a known free energy") -> mu_table.MuTable:
-    """A :class:`pf_app.mu_table.MuTable` of mu = dg/dx at ``x``, plus a column ``g`` of the values."""
-    g, grad = free_energy(x, 1)
-    cols = {"kT": np.full(len(x), temperature)}
+    """A :class:`pf_app.mu_table.MuTable` of mu = dg/dx at ``x``, plus a column ``g`` of the values
+    (a free energy with ``temperature_dependent = True`` is evaluated at ``temperature``)."""
+    g, grad = free_energy(x, 1, kT=temperature) if getattr(free_energy, "temperature_dependent", False) \
+        else free_energy(x, 1)
+    cols = {"kT": np.broadcast_to(np.asarray(temperature, float), (len(x),)).copy()}
     cols.update({n: x[:, k] for k, n in enumerate(order_parameters)})
     cols.update({f"mu_{n}": grad[:, k] for k, n in enumerate(order_parameters)})
     cols["g"] = g
@@ -56,6 +58,36 @@ def landau_b2(x: np.ndarray, order: int = 1):
 
 
 landau_b2.order_parameters = ("c", "eta")
+
+def mean_field_b2(x: np.ndarray, order: int = 1, kT: float = 0.09):
+    """The Bragg-Williams free energy of the nearest-neighbour B2 model with a temperature-dependent
+    interaction (eV per site; g(c, eta; kT); at x = 1/2 it orders below kT_c = 8 V(kT_c) = 0.16/1.08 =
+    0.1481 eV)::
+
+        g = 4 V(kT) m1 m2 + (kT/2) sum_s [x_s ln x_s + (1 - x_s) ln(1 - x_s)],
+        V(kT) = 0.02 (1 - 0.5 kT),  m_s = 2 x_s - 1,  x_1,2 = (c +- eta)/sqrt2.
+    """
+    from pf_app.idnn.baseline import IdealMixing
+    from pf_app.montecarlo.standard_models import B2_MAP
+
+    x = np.atleast_2d(np.asarray(x, float))
+    V = 0.02 * (1.0 - 0.5 * np.asarray(kT, float))
+    r2 = math.sqrt(2.0)
+    m1, m2 = r2 * (x[:, 0] + x[:, 1]) - 1.0, r2 * (x[:, 0] - x[:, 1]) - 1.0
+    ideal = IdealMixing.from_order_parameter_map(None, B2_MAP.Q).evaluate(x, order, kT)
+    g = 4 * V * m1 * m2 + (ideal if order == 0 else ideal[0])
+    if order == 0:
+        return g
+    grad = 4 * r2 * np.column_stack([V * (m1 + m2), V * (m2 - m1)]) + ideal[1]
+    if order == 1:
+        return g, grad
+    hess = np.zeros((len(x), 2, 2))
+    hess[:, 0, 0], hess[:, 1, 1] = 16 * V, -16 * V  # V: a number or one per row
+    return g, grad, hess + ideal[2]
+
+
+mean_field_b2.order_parameters = ("c", "eta")
+mean_field_b2.temperature_dependent = True
 
 L12 = {"a": 2.0, "b": 0.2, "c": -11.0, "d": 2.5, "e": 3.75, "f": -2.0, "x0": 0.25}  # landau_l12's coefficients
 

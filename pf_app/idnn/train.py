@@ -64,7 +64,8 @@ def invariant_terms(cfg: IDNNConfig, order_parameters: tuple[str, ...]):
 
 def make_baseline(cfg: IDNNConfig, data: FitData):
     """The ``model.baseline`` of ``cfg`` for ``data`` (None for ``none``): ideal mixing at the data's kT
-    on the sublattices of ``model.baseline_Q`` (null: B2's map for (c, eta)).  Every row the network
+    (with ``model.temperature_input``: at each row's kT) on the sublattices of ``model.baseline_Q``
+    (null: B2's map for (c, eta)).  Every row the network
     learns from must have its sublattice fractions strictly inside (0, 1), where g_ideal is defined."""
     if cfg.model.baseline == "none":
         return None
@@ -83,7 +84,8 @@ def make_baseline(cfg: IDNNConfig, data: FitData):
     if Q.shape != (len(names), len(names)):
         raise ConfigError(None, "model.baseline_Q", f"a {len(names)} x {len(names)} matrix (one row per order "
                           f"parameter {', '.join(names)})", Q.tolist())
-    baseline = IdealMixing.from_order_parameter_map(data.provenance["temperature"], Q)
+    kT = None if cfg.model.temperature_input else data.provenance["temperature"]
+    baseline = IdealMixing.from_order_parameter_map(kT, Q)
     x = np.vstack([data.x_train, data.x_val, data.x_value])
     f = baseline.fractions(x)
     bad = np.flatnonzero(np.any((f <= 0.0) | (f >= 1.0), axis=1))
@@ -128,15 +130,16 @@ def loss_weights(cfg: IDNNConfig, order_parameters) -> np.ndarray:
 def final_errors(weights: IDNNWeights, data: FitData) -> dict:
     """MSE and max |error| of mu per order parameter on the training and validation rows."""
     out = {}
-    for split, x, mu in (("train", data.x_train, data.mu_train), ("validation", data.x_val, data.mu_val)):
+    for split, x, mu, kT in (("train", data.x_train, data.mu_train, data.kT_train),
+                             ("validation", data.x_val, data.mu_val, data.kT_val)):
         if len(x) == 0:
             continue
-        err = weights.evaluate(x, 1)[1] - mu
+        err = weights.evaluate(x, 1, kT)[1] - mu
         out[split] = {"mse_mu": float((err ** 2).mean(axis=0).sum()),
                       **{f"mse_mu_{n}": float((err[:, k] ** 2).mean()) for k, n in enumerate(data.order_parameters)},
                       **{f"max_abs_mu_{n}": float(np.abs(err[:, k]).max()) for k, n in enumerate(data.order_parameters)}}
     if len(data.x_value):
-        out["value_max_abs"] = float(np.abs(weights.evaluate(data.x_value, 0) - data.g_value).max())
+        out["value_max_abs"] = float(np.abs(weights.evaluate(data.x_value, 0, data.kT_value) - data.g_value).max())
     return out
 
 
@@ -155,18 +158,38 @@ def prepare(cfg: IDNNConfig):
     from pf_app.idnn.model import build_idnn, invariants
 
     configure_tensorflow(cfg.training.threads, cfg.training.seed)
-    data = load_fit_data(cfg.data, cfg.training.seed, cfg.loss.anchors)
+    data = load_fit_data(cfg.data, cfg.training.seed, cfg.loss.anchors, by_temperature=cfg.model.temperature_input)
     terms = invariant_terms(cfg, data.order_parameters)
     h_train = invariants(tf.constant(data.x_train), terms).numpy()
     baseline = make_baseline(cfg, data)
     learned = data if baseline is None else dataclasses.replace(
-        data, mu_train=data.mu_train - baseline.evaluate(data.x_train, 1)[1])
+        data, mu_train=data.mu_train - baseline.evaluate(data.x_train, 1, data.kT_train)[1])
     shift, scale, label_scale, output_scale = scales(cfg, learned, h_train)
+    temperature = temperature_input(data) if cfg.model.temperature_input else None
     model = build_idnn(data.order_parameters, terms, cfg.model.hidden, cfg.model.activation, shift, scale,
-                       output_scale, baseline)
+                       output_scale, baseline, temperature)
     objective = Objective(lambda x: model.value_and_gradient(x)[1], model, label_scale,
                           loss_weights(cfg, data.order_parameters), output_scale, cfg.loss.value_weight)
     return data, model, objective
+
+
+def temperature_input(data: FitData):
+    """kT as a network input, standardized over the training rows (range: the data's temperatures)."""
+    from pf_app.idnn.weights import TemperatureInput
+
+    t = data.kT_train
+    spread = float(t.std())
+    return TemperatureInput("kT", float(t.mean()), spread if spread > 0 else 1.0,
+                            (float(min(data.provenance["temperatures"])), float(max(data.provenance["temperatures"]))))
+
+
+def network_data(data: FitData) -> FitData:
+    """``data`` as the optimisation loop sees it: the model's inputs (x, with kT appended when the data
+    span temperatures) in place of x."""
+    if data.kT_train is None:
+        return data
+    return dataclasses.replace(data, x_train=data.inputs("train"), x_val=data.inputs("val"),
+                               x_value=data.inputs("value"))
 
 
 def train(cfg: IDNNConfig, progress: bool = True, write: bool = True, resume: bool = False,
@@ -192,7 +215,7 @@ def train(cfg: IDNNConfig, progress: bool = True, write: bool = True, resume: bo
     data, model, objective = prepare(cfg)
     if checkpoint is not None:
         checkpoint.signature = run_signature(to_dict(cfg), data.provenance["data_sha256"])
-    history = fit(model, objective, data, cfg.training, progress, label=cfg.output.name,
+    history = fit(model, objective, network_data(data), cfg.training, progress, label=cfg.output.name,
                   callbacks=[c for c in (checkpoint, *callbacks) if c is not None])
     provenance = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

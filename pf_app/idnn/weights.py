@@ -17,6 +17,14 @@ g = baseline(x) + offset + scale * y(z); ``{"kind": "ideal_mixing", "kT": ..., "
 A}`` is the ideal mixing free energy of the sublattice fractions A x (:mod:`pf_app.idnn.baseline`).
 A file without a baseline is written as version 1 (unchanged); version 1 is read as version 2 without one.
 
+Version 3 is version 2 plus ``"temperature"``: g(x; kT) with the thermal energy a parameter input,
+``{"name": "kT", "shift": s, "scale": t, "range": [lo, hi]}``.  The network's inputs are the invariants'
+z followed by ``(kT - s)/t`` (so the first layer has one more row); derivatives are taken with respect
+to the order parameters only, at fixed kT (g is integrable in x; kT is no order parameter).  ``range``
+is the kT span of the training data (information: evaluation outside it is an extrapolation).  A
+baseline of a version-3 file may have ``"kT": "temperature"``: it follows the input kT.  Files without
+a temperature are written as version 1 or 2, as before.
+
 A layer maps a (rows x n_in) to a @ W + b with W of shape (n_in x n_out), then the activation
 (``softplus``, ``tanh``, ``logistic`` or ``linear``).  ``bias`` may be null (no bias).
 """
@@ -31,8 +39,8 @@ import numpy as np
 from pf_app.config import ConfigError, load_json
 from pf_app.atomic_files import write_json_atomic
 
-FORMAT, VERSION = "pf_app.idnn", 2
-READABLE_VERSIONS = (1, 2)  # 1: no baseline
+FORMAT, VERSION = "pf_app.idnn", 3
+READABLE_VERSIONS = (1, 2, 3)  # 1: no baseline; 2: no temperature input
 ACTIVATIONS = ("softplus", "tanh", "logistic", "linear")
 
 
@@ -81,6 +89,29 @@ class Layer:
     activation: str
 
 
+@dataclass(frozen=True)
+class TemperatureInput:
+    """The thermal energy as the network's last input, (kT - shift) / scale; ``range`` (lo, hi) the kT
+    of the training data, in the model's energy unit."""
+
+    name: str = "kT"
+    shift: float = 0.0
+    scale: float = 1.0
+    range: tuple[float, float] = (0.0, 0.0)
+
+    def column(self, kT, n: int) -> np.ndarray:
+        """The scaled input (n,) for kT (a number or n numbers); a missing kT is an error."""
+        if kT is None:
+            raise ValueError(f"this free energy depends on the temperature: give {self.name} "
+                             f"(trained for {self.range[0]:g} .. {self.range[1]:g})")
+        t = np.broadcast_to(np.asarray(kT, float), (n,))
+        return (t - self.shift) / self.scale
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shift": float(self.shift), "scale": float(self.scale),
+                "range": [float(v) for v in self.range]}
+
+
 @dataclass
 class IDNNWeights:
     order_parameters: tuple[str, ...]
@@ -93,6 +124,12 @@ class IDNNWeights:
     energy_unit: str = "unspecified"
     provenance: dict = field(default_factory=dict)
     baseline: object | None = None  # pf_app.idnn.baseline.IdealMixing (g = baseline + network), or None
+    temperature: TemperatureInput | None = None  # kT as the last network input (version 3), or None
+
+    @property
+    def n_inputs(self) -> int:
+        """Inputs of the first layer: the invariants, and kT when the model has it."""
+        return len(self.features) + (self.temperature is not None)
 
     # ---- construction -------------------------------------------------------------------------
     @staticmethod
@@ -101,8 +138,9 @@ class IDNNWeights:
         return [[(1.0, (1, 0))], [(1.0, (0, 2))]]
 
     # ---- evaluation ---------------------------------------------------------------------------
-    def features_and_derivatives(self, x: np.ndarray):
-        """h (N,m), dh/dx (N,m,d), d2h/dx2 (N,m,d,d) of the scaled network inputs z."""
+    def features_and_derivatives(self, x: np.ndarray, kT=None):
+        """h (N,m), dh/dx (N,m,d), d2h/dx2 (N,m,d,d) of the scaled network inputs z (with a temperature
+        input m includes it as the last column, its derivatives with respect to x zero)."""
         x = np.atleast_2d(np.asarray(x, float))
         n, d = x.shape
         m = len(self.features)
@@ -126,7 +164,12 @@ class IDNNWeights:
                         pkl[l] -= 1
                         d2h[:, j, k, l] += coef * p[k] * pk[l] * _monomial(x, pkl)
         inv = 1.0 / self.feature_scale
-        return ((h - self.feature_shift) * inv, dh * inv[None, :, None], d2h * inv[None, :, None, None])
+        z, dz, d2z = (h - self.feature_shift) * inv, dh * inv[None, :, None], d2h * inv[None, :, None, None]
+        if self.temperature is None:
+            return z, dz, d2z
+        t = self.temperature.column(kT, n)
+        return (np.column_stack([z, t]), np.concatenate([dz, np.zeros((n, 1, d))], axis=1),
+                np.concatenate([d2z, np.zeros((n, 1, d, d))], axis=1))
 
     def network(self, z: np.ndarray, order: int = 2):
         """y(z) and its derivatives wrt z: y (N,), dy (N,m), d2y (N,m,m) (None above ``order``).
@@ -150,28 +193,32 @@ class IDNNWeights:
         y = a[:, 0]
         return y, (ja[:, :, 0] if order >= 1 else None), (ha[..., 0] if order >= 2 else None)
 
-    def evaluate(self, x: np.ndarray, order: int = 1):
-        """g(x) per site, and (order >= 1) dg/dx (N,d), (order >= 2) d2g/dx2 (N,d,d)."""
-        z, dz, d2z = self.features_and_derivatives(x)
+    def evaluate(self, x: np.ndarray, order: int = 1, kT=None):
+        """g(x) per site, and (order >= 1) dg/dx (N,d), (order >= 2) d2g/dx2 (N,d,d).
+
+        ``kT`` (a number or one per row, energy unit of the model): required by a model with a
+        temperature input, ignored by one without (its g does not depend on T)."""
+        z, dz, d2z = self.features_and_derivatives(x, kT)
         y, dy, d2y = self.network(z, order)
         g = self.output_offset + self.output_scale * y
         if order == 0:
-            return g if self.baseline is None else g + self.baseline.evaluate(x, 0)
+            return g if self.baseline is None else g + self.baseline.evaluate(x, 0, kT)
         grad = self.output_scale * (dy[:, :, None] * dz).sum(axis=1)
         if order == 1:
-            return (g, grad) if self.baseline is None else self._with_baseline(x, 1, g, grad)
+            return (g, grad) if self.baseline is None else self._with_baseline(x, 1, kT, g, grad)
         dzT = dz.transpose(0, 2, 1)
         hess = self.output_scale * (dzT @ d2y @ dz + (dy[:, :, None, None] * d2z).sum(axis=1))
-        return (g, grad, hess) if self.baseline is None else self._with_baseline(x, 2, g, grad, hess)
+        return (g, grad, hess) if self.baseline is None else self._with_baseline(x, 2, kT, g, grad, hess)
 
-    def _with_baseline(self, x, order: int, *network):
+    def _with_baseline(self, x, order: int, kT, *network):
         """The network's g and derivatives plus the baseline's (the same order)."""
-        return tuple(a + b for a, b in zip(network, self.baseline.evaluate(x, order)))
+        return tuple(a + b for a, b in zip(network, self.baseline.evaluate(x, order, kT)))
 
     # ---- JSON ---------------------------------------------------------------------------------
     def to_json(self) -> dict:
+        version = 3 if self.temperature is not None else 2 if self.baseline is not None else 1
         out = {
-            "format": FORMAT, "version": VERSION if self.baseline is not None else 1,
+            "format": FORMAT, "version": version,
             "order_parameters": list(self.order_parameters),
             "features": [[{"coef": float(c), "powers": [int(p) for p in pw]} for c, pw in f] for f in self.features],
             "feature_shift": [float(v) for v in self.feature_shift],
@@ -185,6 +232,8 @@ class IDNNWeights:
         }
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_json()
+        if self.temperature is not None:
+            out["temperature"] = self.temperature.to_json()
         return out
 
     def save(self, path: str | Path) -> None:
@@ -201,6 +250,9 @@ def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
     version = data.get("version")
     need("version", version in READABLE_VERSIONS, f"one of the versions {list(READABLE_VERSIONS)}", version)
     need("baseline", version >= 2 or data.get("baseline") is None, "no baseline in a version-1 file", data.get("baseline"))
+    need("temperature", version >= 3 or data.get("temperature") is None, "no temperature in a version-1 or -2 file",
+         data.get("temperature"))
+    temperature = _temperature_from_json(data.get("temperature"), need)
     ops = tuple(data.get("order_parameters") or ())
     need("order_parameters", len(ops) >= 1 and all(isinstance(o, str) for o in ops), "a list of names", ops)
     feats = []
@@ -220,7 +272,7 @@ def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
     scale = np.asarray(data.get("feature_scale", [1.0] * m), float)
     need("feature_shift", shift.shape == (m,), f"{m} numbers", shift.tolist())
     need("feature_scale", scale.shape == (m,) and np.all(scale != 0), f"{m} non-zero numbers", scale.tolist())
-    layers, n_in = [], m
+    layers, n_in = [], m + (temperature is not None)
     for i, l in enumerate(data.get("layers") or []):
         w = np.asarray(l.get("weights"), float)
         need(f"layers[{i}].weights", w.ndim == 2 and w.shape[0] == n_in, f"a matrix with {n_in} rows", w.shape)
@@ -233,9 +285,23 @@ def from_json(data: dict, file: str | Path = "<idnn>") -> IDNNWeights:
     need("layers", len(layers) >= 1 and n_in == 1, "layers ending in a single output", n_in)
     from pf_app.idnn.baseline import baseline_from_json
 
+    baseline = baseline_from_json(data.get("baseline"), len(ops), need, temperature is not None)
     return IDNNWeights(ops, feats, layers, shift, scale, float(data.get("output_scale", 1.0)),
                        float(data.get("output_offset", 0.0)), str(data.get("energy_unit", "unspecified")),
-                       dict(data.get("provenance") or {}), baseline_from_json(data.get("baseline"), len(ops), need))
+                       dict(data.get("provenance") or {}), baseline, temperature)
+
+
+def _temperature_from_json(t, need) -> TemperatureInput | None:
+    if t is None:
+        return None
+    need("temperature", isinstance(t, dict), "{name, shift, scale, range}", t)
+    shift, scale, rng = t.get("shift", 0.0), t.get("scale", 1.0), t.get("range")
+    need("temperature.shift", isinstance(shift, (int, float)) and np.isfinite(shift), "a number", shift)
+    need("temperature.scale", isinstance(scale, (int, float)) and np.isfinite(scale) and scale != 0,
+         "a non-zero number", scale)
+    need("temperature.range", isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, (int, float)) for v in rng)
+         and 0 < rng[0] <= rng[1], "[lo, hi] with 0 < lo <= hi (the training data's kT)", rng)
+    return TemperatureInput(str(t.get("name", "kT")), float(shift), float(scale), (float(rng[0]), float(rng[1])))
 
 
 def load(path: str | Path) -> IDNNWeights:

@@ -62,6 +62,21 @@ def with_baseline_map(train: dict, Q: np.ndarray, file=None) -> dict:
     return train
 
 
+def with_temperature_input(train: dict, temperature, file=None) -> dict:
+    """``train`` with ``model.temperature_input`` true when the loop's domain has a temperature range
+    (``temperature`` not None); a train section that says otherwise is an error."""
+    model = train.get("model") or {}
+    given = model.get("temperature_input")
+    if temperature is None:
+        if given:
+            raise ConfigError(file, "train.model.temperature_input", "false without a temperature range (the "
+                              "loop's temperature: {lo, hi})", given)
+        return train
+    if given is False:
+        raise ConfigError(file, "train.model.temperature_input", "true or absent with a temperature range", given)
+    return {**train, "model": {**model, "temperature_input": True}}
+
+
 def excluded_flags(train: dict) -> tuple[str, ...]:
     """The flag columns whose non-zero rows the trainer drops (``train.data.exclude_flags``)."""
     return tuple((train.get("data") or {}).get("exclude_flags") or ())
@@ -116,11 +131,14 @@ def exact_free_energy(name: str, file=None):
     return fe
 
 
-def exact_table(free_energy, x: np.ndarray) -> mu_table.MuTable:
-    """Exact derivatives of ``free_energy`` at ``x`` as a table (column ``g`` holds the values)."""
+def exact_table(free_energy, x: np.ndarray, kT=None) -> mu_table.MuTable:
+    """Exact derivatives of ``free_energy`` at ``x`` (and ``kT``, one per row, for a temperature-dependent
+    one) as a table (column ``g`` holds the values)."""
     from pf_app.idnn.synthetic import derivative_table
 
-    return derivative_table(free_energy, x, free_energy.order_parameters)
+    if kT is None:
+        return derivative_table(free_energy, x, free_energy.order_parameters)
+    return derivative_table(free_energy, x, free_energy.order_parameters, temperature=kT)
 
 
 # ---- the Monte Carlo campaign ------------------------------------------------------------------
@@ -136,32 +154,36 @@ def campaign_order_parameters(path: Path, overrides: dict):
     return _campaign(path, dict(overrides)).order_parameters
 
 
-def check_campaign(path: Path, overrides: dict) -> None:
-    """The campaign template (with ``overrides``) must be an umbrella campaign at one temperature."""
+def check_campaign(path: Path, overrides: dict, per_point_temperatures: bool = False) -> None:
+    """The campaign template (with ``overrides``) must be an umbrella campaign at one temperature
+    (``per_point_temperatures``: any; the loop gives each point its own kT)."""
     from pf_app.montecarlo.config import values_of
 
     cfg = _campaign(path, dict(overrides))
     if cfg.ensemble != "umbrella":
         raise ConfigError(path, "ensemble", "'umbrella' (the loop needs mu at chosen points)", cfg.ensemble)
-    temps = values_of(cfg.temperatures)
-    if len(temps) != 1:
+    temps = values_of(cfg.temperatures) if cfg.temperatures is not None else []
+    if len(temps) != 1 and not per_point_temperatures:
         raise ConfigError(path, "temperatures", "one temperature (the loop learns g at one T)", temps)
 
 
 def run_campaign_points(path: Path, overrides: dict, targets: np.ndarray, guess: Path | None, table: Path,
-                        progress: bool) -> mu_table.MuTable:
+                        progress: bool, kT: np.ndarray | None = None) -> mu_table.MuTable:
     """Umbrella Monte Carlo (campaign ``path`` with ``overrides``) aimed at ``targets`` (n, d),
     appended to ``table`` (resumable: points already there are skipped, an interrupted point
-    continues from its checkpoint).
+    continues from its checkpoint); ``kT`` (n,): each point at its own temperature.
 
     The campaign aims with kappa = target + mu_guess / (2 phi); ``guess`` is the current committee's
     exported IDNN (None: the template's own guess, e.g. mean field, for round 0)."""
     from pf_app.montecarlo.campaign import run_campaign
 
-    overrides = {**overrides,
-                 "umbrella.points": {"kind": "list", "values": [[float(v) for v in t] for t in targets]},
-                 "umbrella.points_are": "target", "output.table": str(table), "output.hdf5": None,
-                 "output.plots": None}
+    points = {"kind": "list", "values": [[float(v) for v in t] for t in targets]}
+    if kT is not None:
+        points["kT"] = [float(t) for t in kT]
+    overrides = {**overrides, "umbrella.points": points, "umbrella.points_are": "target", "output.table": str(table),
+                 "output.hdf5": None, "output.plots": None}
+    if kT is not None:
+        overrides["temperatures"] = None
     if guess is not None:
         overrides["umbrella.guess"] = str(guess)
     run_campaign(_campaign(path, overrides), path, progress=progress)

@@ -41,16 +41,16 @@ class Committee:
             raise ValueError("a committee needs at least one member")
         self.members = list(members)
 
-    def predict(self, x: np.ndarray) -> Prediction:
-        out = [m.evaluate(x, 1) for m in self.members]
+    def predict(self, x: np.ndarray, kT=None) -> Prediction:
+        out = [m.evaluate(x, 1, kT) for m in self.members]
         g = np.stack([o[0] for o in out])
         mu = np.stack([o[1] for o in out])
         centred = g - g.mean(axis=1, keepdims=True)
         return Prediction(g.mean(axis=0), centred.std(axis=0), mu.mean(axis=0), mu.std(axis=0))
 
-    def closest_member(self, x: np.ndarray) -> int:
+    def closest_member(self, x: np.ndarray, kT=None) -> int:
         """Index of the member with the smallest RMS distance of mu to the committee mean at x."""
-        mu = np.stack([m.evaluate(x, 1)[1] for m in self.members])
+        mu = np.stack([m.evaluate(x, 1, kT)[1] for m in self.members])
         dist = np.sqrt(((mu - mu.mean(axis=0)) ** 2).sum(axis=2).mean(axis=1))
         return int(np.argmin(dist))
 
@@ -68,6 +68,8 @@ class Committee:
             if (m.baseline is None) != (first.baseline is None) or \
                     (m.baseline is not None and not m.baseline.same_as(first.baseline)):
                 raise ValueError("committee members differ in their baseline (model.baseline)")
+            if (m.temperature is None) != (first.temperature is None):
+                raise ValueError("committee members differ in their temperature input (model.temperature_input)")
         layers = []
         for i, proto in enumerate(first.layers):
             last = i == len(first.layers) - 1
@@ -76,8 +78,9 @@ class Committee:
                 W = np.asarray(m.layers[i].weights, float)
                 b = np.zeros(W.shape[1]) if m.layers[i].bias is None else np.asarray(m.layers[i].bias, float)
                 if i == 0:  # z = (h - shift)/scale folded in: z @ W + b = h @ (W/scale) + (b - (shift/scale) @ W)
-                    b = b - (m.feature_shift / m.feature_scale) @ W
-                    W = W / m.feature_scale[:, None]
+                    shift, scale = _input_standardization(m)
+                    b = b - (shift / scale) @ W
+                    W = W / scale[:, None]
                 if last:  # g = offset + s_k y_k, averaged
                     W, b = W * (m.output_scale / k), b * (m.output_scale / k)
                 blocks.append(W)
@@ -93,17 +96,30 @@ class Committee:
             layers.append(Layer(W, bias if has_bias else None, proto.activation))
         offset = float(np.mean([m.output_offset for m in self.members]))
         n_features = len(first.features)
+        temperature = None
+        if first.temperature is not None:  # kT enters unscaled; the range spans the members'
+            lo = min(m.temperature.range[0] for m in self.members)
+            hi = max(m.temperature.range[1] for m in self.members)
+            temperature = type(first.temperature)(first.temperature.name, 0.0, 1.0, (lo, hi))
         return IDNNWeights(first.order_parameters, first.features, layers, np.zeros(n_features), np.ones(n_features),
-                           1.0, offset, first.energy_unit, dict(provenance or {}), first.baseline)
+                           1.0, offset, first.energy_unit, dict(provenance or {}), first.baseline, temperature)
 
-    def export(self, kind: str, x: np.ndarray, provenance: dict | None = None):
-        """The committee's single-network product: ``mean`` or ``closest_member`` (chosen at x)."""
+    def export(self, kind: str, x: np.ndarray, provenance: dict | None = None, kT=None):
+        """The committee's single-network product: ``mean`` or ``closest_member`` (chosen at x, kT)."""
         if kind == "mean":
             return self.mean_network(provenance)
-        i = self.closest_member(x)
+        i = self.closest_member(x, kT)
         member = self.members[i]
         IDNNWeights, _ = model_class()
         return IDNNWeights(member.order_parameters, member.features, member.layers, member.feature_shift,
                            member.feature_scale, member.output_scale, member.output_offset, member.energy_unit,
-                           {**(provenance or {}), "committee_member": i}, member.baseline)
+                           {**(provenance or {}), "committee_member": i}, member.baseline, member.temperature)
+
+
+def _input_standardization(member) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and scale of every first-layer input of a member: the invariants', then kT's."""
+    if member.temperature is None:
+        return member.feature_shift, member.feature_scale
+    t = member.temperature
+    return np.r_[member.feature_shift, t.shift], np.r_[member.feature_scale, t.scale]
 

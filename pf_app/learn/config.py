@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pf_app.config import ConfigError, bounded, load
+from pf_app.config import ConfigError, bounded, load, to_dict
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,19 @@ class OrderParametersConfig:
     Q: list[list[float]]
     names: list[str]
     scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class TemperatureRange:
+    """kT as a dimension of the domain: points carry a kT in [lo, hi] (energy unit of the data); the
+    committee learns g(x; kT) (the train section's ``model.temperature_input`` is set by the loop)."""
+
+    lo: float = bounded(gt=0.0)
+    hi: float = bounded(gt=0.0)
+
+    def check(self, fail):
+        if self.hi <= self.lo:
+            fail("hi", f"a kT above lo ({self.lo})", self.hi)
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,7 @@ class LearnConfig:
     oracle: OracleConfig
     train: dict[str, Any] = field(default_factory=dict)  # a pf_app train config without data.path/output
     order_parameters: OrderParametersConfig | None = None
+    temperature: TemperatureRange | None = None  # kT as a dimension of the domain (null: one temperature)
     points: PointsConfig = field(default_factory=PointsConfig)
     committee: CommitteeConfig = field(default_factory=CommitteeConfig)
     stop: StopConfig = field(default_factory=StopConfig)
@@ -125,9 +139,12 @@ def load_learn_config(path: str | Path, overrides: dict | None = None) -> LearnC
     from pf_app.learn.sampling import domain_of
 
     cfg = load(LearnConfig, path, overrides)
-    adapters.check_training_section(cfg.train, path)
+    adapters.check_training_section(adapters.with_temperature_input(cfg.train, cfg.temperature, path), path)
+    if cfg.temperature is not None and cfg.oracle.kind == "pool":
+        raise ConfigError(path, "temperature", "null with the pool oracle (its rows have the pool's temperatures)",
+                          to_dict(cfg.temperature))
     if cfg.oracle.kind == "monte_carlo":
-        adapters.check_campaign(cfg.oracle.campaign, cfg.oracle.campaign_set)
+        adapters.check_campaign(cfg.oracle.campaign, cfg.oracle.campaign_set, cfg.temperature is not None)
         if cfg.order_parameters is not None:
             raise ConfigError(path, "order_parameters", "no order_parameters with the monte_carlo oracle (the "
                               "campaign's order_parameters section decides)")
@@ -139,7 +156,12 @@ def load_learn_config(path: str | Path, overrides: dict | None = None) -> LearnC
                           f"the composition, the others summing to zero ({exc})") from None
     adapters.with_baseline_map(cfg.train, domain_of(cfg).map.Q, path)
     if cfg.oracle.kind == "exact":
-        known = tuple(adapters.exact_free_energy(cfg.oracle.free_energy, path).order_parameters)
+        exact = adapters.exact_free_energy(cfg.oracle.free_energy, path)
+        if getattr(exact, "temperature_dependent", False) != (cfg.temperature is not None):
+            raise ConfigError(path, "temperature", f"a range {{lo, hi}} exactly when the free energy depends on kT "
+                              f"({cfg.oracle.free_energy} does{'' if getattr(exact, 'temperature_dependent', False) else ' not'})",
+                              None if cfg.temperature is None else to_dict(cfg.temperature))
+        known = tuple(exact.order_parameters)
         if known != names:
             raise ConfigError(path, "order_parameters.names", f"the order parameters of {cfg.oracle.free_energy} "
                               f"{list(known)} (and their Q)", list(names))

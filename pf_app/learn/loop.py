@@ -36,7 +36,7 @@ from pf_app.learn import adapters
 from pf_app.learn.committee import Committee
 from pf_app.learn.oracles import make_oracle, target_columns
 from pf_app.learn.report import round_figures
-from pf_app.learn.sampling import Choice, State, choose, domain_of, sobol_block
+from pf_app.learn.sampling import Choice, State, choose, domain_of, evaluate, predict, sobol_block
 from pf_app.progress import Progress
 
 OUTSIDE_FLAG = "flag_outside_domain"  # an answer measured outside the domain: kept, not learned
@@ -74,7 +74,7 @@ def flag_outside(answers: mu_table.MuTable, domain) -> mu_table.MuTable:
     more than OUTSIDE_TOLERANCE x margin outside [margin, 1 - margin] (a Monte Carlo box aimed with a
     poor mu guess can run to x_s ~ 0, where mu ~ kT ln x_s diverges; the loop models g on the domain)."""
     tol = OUTSIDE_TOLERANCE * domain.lo
-    f = domain.fractions(answers.x)
+    f = domain.map.fractions(answers.x)
     outside = np.any((f < domain.lo - tol) | (f > domain.hi + tol), axis=1)
     return mu_table.MuTable(answers.order_parameters, {**answers.columns, OUTSIDE_FLAG: outside.astype(float)},
                             answers.meta)
@@ -89,16 +89,24 @@ def learnable(table: mu_table.MuTable, flags: tuple[str, ...]) -> np.ndarray:
     return keep
 
 
-def _targets(table: mu_table.MuTable) -> np.ndarray:
-    return np.column_stack([table.columns[n] for n in target_columns(table.order_parameters)])
+def _targets(table: mu_table.MuTable, domain) -> np.ndarray:
+    """The asked-for points of the rows (the target order parameters, then the rows' kT if it varies)."""
+    t = np.column_stack([table.columns[n] for n in target_columns(table.order_parameters)])
+    return t if domain.kT_range is None else np.column_stack([t, table.columns["kT"]])
 
 
-def _write_points(path: Path, choice: Choice, first_id: int, committee, names: tuple[str, ...]) -> None:
+def _point_columns(domain) -> list[str]:
+    """Columns of points.csv that hold a point: target_<name> per order parameter, then kT."""
+    return target_columns(domain.names) + ([] if domain.kT_range is None else ["kT"])
+
+
+def _write_points(path: Path, choice: Choice, first_id: int, committee, domain) -> None:
+    names = domain.names
     cols = {"point_id": first_id + np.arange(len(choice.points))}
-    cols.update({n: choice.points[:, k] for k, n in enumerate(target_columns(names))})
+    cols.update({n: choice.points[:, k] for k, n in enumerate(_point_columns(domain))})
     cols["reason"] = choice.reasons
     if committee is not None and len(choice.points):
-        p = committee.predict(choice.points)
+        p = predict(committee, domain, choice.points)
         for k, name in enumerate(names):
             cols[f"mu_pred_{name}"], cols[f"std_mu_{name}"] = p.mu_mean[:, k], p.mu_std[:, k]
     names = list(cols)
@@ -106,17 +114,17 @@ def _write_points(path: Path, choice: Choice, first_id: int, committee, names: t
     write_text_atomic(path, "\n".join(lines) + "\n")
 
 
-def _read_points(path: Path, names: tuple[str, ...]) -> Choice:
+def _read_points(path: Path, domain) -> Choice:
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
     rows = [line.split(",") for line in lines[1:]]
-    idx, ir = [header.index(n) for n in target_columns(names)], header.index("reason")
-    pts = np.array([[float(r[i]) for i in idx] for r in rows]).reshape(-1, len(names))
+    idx, ir = [header.index(n) for n in _point_columns(domain)], header.index("reason")
+    pts = np.array([[float(r[i]) for i in idx] for r in rows]).reshape(-1, domain.dim)
     return Choice(pts, [r[ir] for r in rows])
 
 
-def _mse(model, x, mu) -> tuple[float, list[float]]:
-    err = model.evaluate(x, 1)[1] - mu
+def _mse(model, domain, x, mu) -> tuple[float, list[float]]:
+    err = evaluate(model, domain, x, 1)[1] - mu
     per = (err ** 2).mean(axis=0)
     return float(per.sum()), [float(v) for v in per]
 
@@ -147,6 +155,7 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
     flags = (*adapters.excluded_flags(cfg.train), OUTSIDE_FLAG)
     train = {**cfg.train, "data": {**(cfg.train.get("data") or {}), "exclude_flags": list(flags)}}
     train = adapters.with_baseline_map(train, domain.map.Q, file)  # model.baseline: ideal_mixing's sublattices
+    train = adapters.with_temperature_input(train, cfg.temperature, file)  # g(x; kT) over a temperature range
     base_seed = int((cfg.train.get("training") or {}).get("seed", 0))
     eval_points = domain.from_unit(sobol_block(cfg.points.seed + 1, 0, cfg.points.candidates, domain.dim))
     stop = cfg.stop
@@ -165,12 +174,12 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
         t0 = time.perf_counter()
         # 1. the round's points (saved before asking, so a resumed round asks for the same ones)
         if rd.points.exists():
-            choice = _read_points(rd.points, domain.names)
+            choice = _read_points(rd.points, domain)
         else:
             choice = choose(r, cfg.points, state, domain)
             n = min(len(choice.points), stop.max_points - spent)
             choice = Choice(choice.points[:n], choice.reasons[:n])
-            _write_points(rd.points, choice, spent, state.committee, domain.names)
+            _write_points(rd.points, choice, spent, state.committee, domain)
         # 2. the oracle's answers (resumable inside the round)
         guess = None if r == 0 else _Round(out, r - 1, cfg.output.name).export
         answers = flag_outside(oracle.answer(choice.points, spent, guess, rd.oracle, table), domain)
@@ -199,13 +208,14 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
             report = json.loads(rd.report.read_text())
             model = adapters.load_model(rd.export)
         else:
-            model = committee.export(cfg.committee.export, eval_points,
+            eta_eval, kT_eval = domain.split(eval_points)
+            model = committee.export(cfg.committee.export, eta_eval,
                                      {"created_by": "pf_app learn", "round": r, "config": str(file),
                                       "committee": [str(adapters.weights_path(rd.models, f"member{k}"))
                                                     for k in range(len(members))],
-                                      "export": cfg.committee.export, "loop_key": key})
+                                      "export": cfg.committee.export, "loop_key": key}, kT=kT_eval)
             model.save(rd.export)
-            report = _evaluate(r, table, keep, answers, new, choice, committee, model, prev_model, held,
+            report = _evaluate(r, domain, table, keep, answers, new, choice, committee, model, prev_model, held,
                                eval_points, t_oracle, t_train, time.perf_counter() - t_start)
             write_json_atomic(rd.report, report)
             round_figures(rd.dir, committee, model, table, keep, choice, domain)
@@ -213,10 +223,12 @@ def run_loop(cfg, file, progress: bool = True) -> dict:
         _write_history(out / "history.csv", history)
         # 5. what the next round needs
         mu_learned = table.mu[keep]
-        state = State(committee=committee, mean_model=model, new_points=answers.x[new],
-                      new_errors=_scaled_errors(prev_model if prev_model is not None else model, answers.x[new],
+        new_points = domain.points_of(answers)[new]
+        state = State(committee=committee, mean_model=model, new_points=new_points,
+                      new_errors=_scaled_errors(prev_model if prev_model is not None else model, domain, new_points,
                                                 answers.mu[new], mu_learned),
-                      failed_targets=_targets(table)[~keep], asked=_targets(table), mu_scale=_rms(mu_learned),
+                      failed_targets=_targets(table, domain)[~keep], asked=_targets(table, domain),
+                      mu_scale=_rms(mu_learned),
                       sobol_used=state.sobol_used + sum(1 for x in choice.reasons if x == "sobol"))
         if started:
             bar.update(len(table), force=True, round=r, val_mse=report["validation_mse"], spread=report["spread"])
@@ -244,16 +256,16 @@ def _rms(mu: np.ndarray) -> np.ndarray:
     return np.where(s > 0, s, 1.0)
 
 
-def _scaled_errors(model, x, mu, mu_learned) -> np.ndarray:
-    """sqrt(sum_k ((mu_pred_k - mu_k)/s_k)^2) per point, s_k the RMS of the learned mu_k."""
+def _scaled_errors(model, domain, x, mu, mu_learned) -> np.ndarray:
+    """sqrt(sum_k ((mu_pred_k - mu_k)/s_k)^2) per point (n, dim), s_k the RMS of the learned mu_k."""
     if len(x) == 0:
         return np.zeros(0)
-    return np.sqrt((((model.evaluate(x, 1)[1] - mu) / _rms(mu_learned)) ** 2).sum(axis=1))
+    return np.sqrt((((evaluate(model, domain, x, 1)[1] - mu) / _rms(mu_learned)) ** 2).sum(axis=1))
 
 
-def _evaluate(r, table, keep, answers, new, choice, committee, model, prev_model, held, eval_points,
+def _evaluate(r, domain, table, keep, answers, new, choice, committee, model, prev_model, held, eval_points,
               t_oracle, t_train, wall) -> dict:
-    pred = committee.predict(eval_points)
+    pred = predict(committee, domain, eval_points)
     spread = float(np.sqrt((pred.mu_std ** 2).sum(axis=1).mean()))
     member_val = [float(m.provenance.get("final_errors", {}).get("validation", {}).get("mse_mu", np.nan))
                   for m in committee.members]
@@ -264,9 +276,9 @@ def _evaluate(r, table, keep, answers, new, choice, committee, model, prev_model
               "spread": spread, "spread_unit": "energy per site (RMS over the domain of the members' std of mu)",
               "oracle_seconds": t_oracle, "training_seconds": t_train, "wall_seconds": wall}
     if prev_model is not None and new.any():
-        report["prospective_mse"] = _mse(prev_model, answers.x[new], answers.mu[new])[0]
+        report["prospective_mse"] = _mse(prev_model, domain, domain.points_of(answers)[new], answers.mu[new])[0]
     if held is not None:
-        report["held_out_mse"], report["held_out_mse_per_component"] = _mse(model, *held)
+        report["held_out_mse"], report["held_out_mse_per_component"] = _mse(model, domain, *held)
         report["held_out_rows"] = len(held[0])
     report["validation_mse"] = report.get("held_out_mse", report["members_validation_mse_mean"])
     return report

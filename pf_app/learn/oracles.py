@@ -14,6 +14,8 @@ answered there are not asked again.
   back points the pool has (the answer lies near, not at, the target; a region whose rows are used
   up is answered from farther away).
 * :class:`ExactOracle`: exact derivatives of a known free energy, one row at a time (tests).
+
+With a temperature range a target is (eta, kT): the answer's ``kT`` column is the asked-for kT.
 """
 
 from __future__ import annotations
@@ -42,21 +44,24 @@ def _with_ids(table: mu_table.MuTable, ids: np.ndarray, targets: np.ndarray, ext
 
 
 class MonteCarloOracle:
-    """Umbrella Monte Carlo through ``pf_app mc`` (campaign template ``campaign``)."""
+    """Umbrella Monte Carlo through ``pf_app mc`` (campaign template ``campaign``); with a temperature
+    range each target runs at its own kT (``umbrella.points.kT``)."""
 
-    def __init__(self, campaign: Path, overrides: dict, progress: bool):
+    def __init__(self, campaign: Path, overrides: dict, progress: bool, domain: Domain):
         self.campaign, self.overrides, self.progress = Path(campaign), dict(overrides), progress
+        self.domain = domain
 
     def held_out(self):
         return None
 
     def answer(self, targets: np.ndarray, first_id: int, guess: Path | None, path: Path, previous) -> mu_table.MuTable:
         raw = path.with_name(path.stem + "_mc.csv")
-        table = adapters.run_campaign_points(self.campaign, self.overrides, targets, guess, raw, self.progress)
+        eta, kT = self.domain.split(targets)
+        table = adapters.run_campaign_points(self.campaign, self.overrides, eta, guess, raw, self.progress, kT)
         local = table.columns["point_id"].astype(int)
         order = np.argsort(local, kind="stable")
         table = table.select(order)
-        out = _with_ids(table, first_id + local[order], targets[local[order]])
+        out = _with_ids(table, first_id + local[order], eta[local[order]])
         mu_table.write(out, path)  # atomic
         return out
 
@@ -112,12 +117,16 @@ class ExactOracle:
         self.free_energy = free_energy
         self.n_held, self.domain, self.seed = held_out, domain, seed
 
+    def _mu(self, points: np.ndarray) -> np.ndarray:
+        eta, kT = self.domain.split(points)
+        return (self.free_energy(eta, 1) if kT is None else self.free_energy(eta, 1, kT=kT))[1]
+
     def held_out(self):
         if self.n_held == 0:
             return None
         u = np.random.default_rng(self.seed + 12345).random((self.n_held, self.domain.dim))
         x = self.domain.from_unit(u)
-        return x, self.free_energy(x, 1)[1]
+        return x, self._mu(x)
 
     def answer(self, targets: np.ndarray, first_id: int, guess: Path | None, path: Path, previous) -> mu_table.MuTable:
         done = set()
@@ -126,8 +135,10 @@ class ExactOracle:
         for i, t in enumerate(targets):
             if first_id + i in done:
                 continue
-            row = adapters.exact_table(self.free_energy, t[None, :])
-            mu_table.append_csv(path, _with_ids(row, np.array([first_id + i]), t[None, :]))
+            eta, kT = self.domain.split(t[None, :])
+            row = adapters.exact_table(self.free_energy, eta) if kT is None else \
+                adapters.exact_table(self.free_energy, eta, kT)
+            mu_table.append_csv(path, _with_ids(row, np.array([first_id + i]), eta))
         return mu_table.read(path)
 
 
@@ -135,7 +146,7 @@ def make_oracle(cfg, file, progress: bool, domain: Domain):
     """The oracle of a :class:`pf_app.learn.config.LearnConfig` over ``domain``."""
     o = cfg.oracle
     if o.kind == "monte_carlo":
-        return MonteCarloOracle(o.campaign, o.campaign_set, progress)
+        return MonteCarloOracle(o.campaign, o.campaign_set, progress, domain)
     if o.kind == "pool":
         return PoolOracle(o.table, o.held_out_from, domain)
     return ExactOracle(adapters.exact_free_energy(o.free_energy, file), o.held_out, domain, cfg.points.seed)

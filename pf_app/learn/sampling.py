@@ -33,6 +33,11 @@ sorted fractions x_1 >= x_2 >= ... (for B2: eta >= 0): the invariants must make 
 every permutation of the sublattices (B2: g even in eta; FCC ``cubic``: the 24 operations).  The
 first order parameter is the composition (a row of Q with equal entries), the others vanish in the
 disordered state (rows summing to zero).  All distances are measured in the fractions x.
+
+With a temperature range (``temperature: {lo, hi}`` of the loop config) kT is one more coordinate of
+every point, the last: points are (eta, kT), the unit cube and the distances gain the coordinate
+t = (kT - lo) / (hi - lo), and every model evaluation takes each point's kT (:func:`evaluate`).  The
+wells are searched at WELL_TEMPERATURES temperatures evenly over the range.
 """
 
 from __future__ import annotations
@@ -50,12 +55,15 @@ REASONS = ("sobol", "error", "committee", "well", "nonconvex")
 GRID = 64  # compositions, and points per ray from the disordered state, scanned for the wells
 DIRECTIONS = 32  # rays per composition scanned for the wells (one when there is one ordering parameter)
 DUPLICATE_DISTANCE = 1e-9  # in fractions: targets closer than this are one point (round-off apart at most)
+WELL_TEMPERATURES = 5  # temperatures (evenly over the range) at which the wells are searched
 
 
 class Domain:
-    """Order parameters eta = Q x of sorted sublattice fractions x in [margin, 1 - margin]^S."""
+    """Order parameters eta = Q x of sorted sublattice fractions x in [margin, 1 - margin]^S, and with
+    ``kT_range`` (lo, hi) a thermal energy per point (the last coordinate)."""
 
-    def __init__(self, Q, names, margin: float):
+    def __init__(self, Q, names, margin: float, kT_range: tuple[float, float] | None = None):
+        self.kT_range = None if kT_range is None else (float(kT_range[0]), float(kT_range[1]))
         # the map checks Q (square, invertible) and the names and converts eta <-> x; the ordering cell
         # does not enter the loop (only the sublattice fractions do), so it is the identity here
         self.map = OrderParameterMap(np.eye(3, dtype=int), Q, names)
@@ -69,24 +77,54 @@ class Domain:
                              "in the disordered state)")
 
     @property
-    def dim(self) -> int:
+    def n_order(self) -> int:
+        """Order parameters S (the sublattices)."""
         return len(self.names)
+
+    @property
+    def dim(self) -> int:
+        """Coordinates of a point: the order parameters, and kT with a temperature range."""
+        return self.n_order + (self.kT_range is not None)
 
     def eta(self, fractions: np.ndarray) -> np.ndarray:
         """Order parameters (n, S) of sublattice fractions (n, S)."""
         return self.map.eta(fractions)
 
-    def fractions(self, eta: np.ndarray) -> np.ndarray:
-        """Sublattice fractions (n, S) of order parameters (n, S)."""
-        return self.map.fractions(eta)
+    def split(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(eta (n, S), kT (n,) or None) of points (n, dim)."""
+        points = np.atleast_2d(points)
+        s = self.n_order
+        return points[:, :s], (points[:, s] if self.kT_range is not None else None)
+
+    def points_of(self, table) -> np.ndarray:
+        """The points (n, dim) of a mu table's rows: its order parameters, then its kT column if kT varies."""
+        return table.x if self.kT_range is None else np.column_stack([table.x, table.columns["kT"]])
+
+    def fractions(self, points: np.ndarray) -> np.ndarray:
+        """Coordinates of points (n, dim) in which distances are measured: the sublattice fractions
+        (n, S), then t = (kT - lo)/(hi - lo) with a temperature range."""
+        eta, kT = self.split(points)
+        f = self.map.fractions(eta)
+        if kT is None:
+            return f
+        lo, hi = self.kT_range
+        return np.column_stack([f, (kT - lo) / (hi - lo)])
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
-        """Points of the unit cube (n, S) mapped onto the domain (fractions sorted)."""
-        return self.from_fractions(self.lo + (self.hi - self.lo) * np.asarray(u, float))
+        """Points of the unit cube (n, dim) mapped onto the domain (fractions sorted)."""
+        u = np.asarray(u, float)
+        s = self.n_order
+        return self.from_fractions(np.column_stack([self.lo + (self.hi - self.lo) * u[:, :s], u[:, s:]]))
 
     def from_fractions(self, f: np.ndarray) -> np.ndarray:
-        """Order parameters of fractions (n, S), clipped into the domain and sorted."""
-        return self.eta(-np.sort(-np.clip(f, self.lo, self.hi), axis=1))
+        """Points of coordinates (n, dim) (:meth:`fractions`), clipped into the domain and sorted."""
+        f = np.asarray(f, float)
+        s = self.n_order
+        eta = self.eta(-np.sort(-np.clip(f[:, :s], self.lo, self.hi), axis=1))
+        if self.kT_range is None:
+            return eta
+        lo, hi = self.kT_range
+        return np.column_stack([eta, lo + (hi - lo) * np.clip(f[:, s], 0.0, 1.0)])
 
     def compositions(self, n: int) -> np.ndarray:
         """``n`` compositions (first order parameter) evenly over the domain's range."""
@@ -98,7 +136,7 @@ class Domain:
         the S - 1 edges of the sorted region (fractions enriched on the first 1, 2, ... sublattices:
         B2; for FCC L1_2, L1_0 and L1_2 of the other composition), then (S > 2) the directions of
         DIRECTIONS Sobol points between them."""
-        s = self.dim
+        s = self.n_order
         k = np.arange(1, s)[:, None]
         eta = self.eta((np.arange(s)[None, :] < k) - k / s)[:, 1:]  # row k: 1 on k sublattices, minus the mean
         if s > 2:
@@ -107,8 +145,8 @@ class Domain:
 
     def ray_length(self, c: float, u: np.ndarray) -> np.ndarray:
         """Largest r >= 0 with (c, r u) inside the domain, per direction u (k, S - 1)."""
-        x0 = self.fractions(np.r_[c, np.zeros(self.dim - 1)])
-        v = self.fractions(np.column_stack([np.zeros(len(u)), u]))  # (k, S)
+        x0 = self.map.fractions(np.r_[c, np.zeros(self.n_order - 1)])
+        v = self.map.fractions(np.column_stack([np.zeros(len(u)), u]))  # (k, S)
         with np.errstate(divide="ignore", invalid="ignore"):
             limit = np.where(v > 0, (self.hi - x0) / v, np.where(v < 0, (self.lo - x0) / v, np.inf))
         return np.maximum(limit.min(axis=1), 0.0)
@@ -116,26 +154,39 @@ class Domain:
     def ray_points(self, c: float, u: np.ndarray, frac: np.ndarray) -> np.ndarray:
         """(k * len(frac), S) points (c, t r_max u) for t in ``frac``, direction by direction."""
         r = self.ray_length(c, u)[:, None, None] * frac[None, :, None] * u[:, None, :]
-        r = r.reshape(-1, self.dim - 1)
+        r = r.reshape(-1, self.n_order - 1)
         return np.column_stack([np.full(len(r), c), r])
 
 
-def b2_domain(margin: float) -> Domain:
+def b2_domain(margin: float, kT_range: tuple[float, float] | None = None) -> Domain:
     """(c, eta >= 0) with sublattice fractions x1, x2 in [margin, 1 - margin] (the B2 map of DESIGN.md)."""
-    return Domain(B2_MAP.Q, B2_MAP.names, margin)
+    return Domain(B2_MAP.Q, B2_MAP.names, margin, kT_range)
 
 
 def domain_of(cfg) -> Domain:
     """The domain of a :class:`pf_app.learn.config.LearnConfig`: the ``monte_carlo`` oracle's campaign's
-    order parameters, else the config's ``order_parameters`` (null: B2)."""
+    order parameters, else the config's ``order_parameters`` (null: B2); its ``temperature`` range."""
+    t = None if cfg.temperature is None else (cfg.temperature.lo, cfg.temperature.hi)
     if cfg.oracle.kind == "monte_carlo":
         ops = adapters.campaign_order_parameters(cfg.oracle.campaign, cfg.oracle.campaign_set)
         Q, scale, names = ops.Q, ops.scale, ops.names
     elif cfg.order_parameters is None:
-        return b2_domain(cfg.points.margin)
+        Q, scale, names = B2_MAP.Q, 1.0, B2_MAP.names
     else:
         Q, scale, names = cfg.order_parameters.Q, cfg.order_parameters.scale, cfg.order_parameters.names
-    return Domain(scale * np.asarray(Q, float), names, cfg.points.margin)
+    return Domain(scale * np.asarray(Q, float), names, cfg.points.margin, t)
+
+
+def predict(committee, domain: Domain, points: np.ndarray):
+    """``committee.predict`` at points (n, dim): their order parameters, at their kT if they have one."""
+    eta, kT = domain.split(points)
+    return committee.predict(eta) if kT is None else committee.predict(eta, kT)
+
+
+def evaluate(model, domain: Domain, points: np.ndarray, order: int = 1):
+    """``model.evaluate`` at points (n, dim): their order parameters, at their kT if they have one."""
+    eta, kT = domain.split(points)
+    return model.evaluate(eta, order) if kT is None else model.evaluate(eta, order, kT)
 
 
 def sobol_block(seed: int, start: int, n: int, dim: int = 2) -> np.ndarray:
@@ -179,33 +230,39 @@ def jitter(domain: Domain, centres: np.ndarray, n: int, radius: float, rng) -> n
     return domain.from_fractions(f + rng.normal(0.0, radius, f.shape))
 
 
-def wells(model, domain: Domain) -> np.ndarray:
+def wells(model, domain: Domain, kT: float | None = None) -> np.ndarray:
     """The wells of g: at each of GRID compositions, the lowest interior minimum of g along the rays
     from the disordered state (GRID points per ray, :meth:`Domain.directions`); for one ordering
-    parameter the minimum of g(c, .) over eta >= 0."""
+    parameter the minimum of g(c, .) over eta >= 0.  With a temperature range: at ``kT``, or (None) at
+    WELL_TEMPERATURES temperatures over the range, the points with their kT."""
+    if domain.kT_range is not None and kT is None:
+        found = [wells(model, domain, t) for t in np.linspace(*domain.kT_range, WELL_TEMPERATURES)]
+        return np.vstack(found)
     frac = np.linspace(0.0, 1.0, GRID)
     directions = domain.directions()
     out = []
     for c in domain.compositions(GRID):
         pts = domain.ray_points(c, directions, frac)
-        g = model.evaluate(pts, 0).reshape(len(directions), GRID)  # a ray of length 0: j = 0, no well
+        g = (model.evaluate(pts, 0) if kT is None else model.evaluate(pts, 0, kT)).reshape(len(directions), GRID)
+        # (a ray of length 0: j = 0, no well)
         j = np.argmin(g, axis=1)
         interior = (j > 0) & (j < GRID - 1)
         if interior.any():
             k = np.flatnonzero(interior)[np.argmin(g[interior, j[interior]])]
             out.append(pts[k * GRID + j[k]])
-    return np.array(out).reshape(-1, domain.dim)
+    out = np.array(out).reshape(-1, domain.n_order)
+    return out if kT is None else np.column_stack([out, np.full(len(out), kT)])
 
 
-def nonconvex(model, x: np.ndarray) -> np.ndarray:
-    """Mask of points where the Hessian of g has a negative eigenvalue."""
-    _, _, hess = model.evaluate(x, 2)
+def nonconvex(model, domain: Domain, x: np.ndarray) -> np.ndarray:
+    """Mask of points where the Hessian of g (in the order parameters) has a negative eigenvalue."""
+    _, _, hess = evaluate(model, domain, x, 2)
     return np.linalg.eigvalsh(hess)[:, 0] < 0
 
 
 @dataclass
 class Choice:
-    points: np.ndarray  # (n, d) target order parameters
+    points: np.ndarray  # (n, dim) target order parameters (and kT)
     reasons: list[str]
 
 
@@ -285,7 +342,7 @@ def _choose_by_reason(round_index: int, pcfg, state: State, domain: Domain) -> C
     asked = domain.fractions(state.asked) if state.asked is not None and len(state.asked) else np.zeros((0, d))
     allowed = far_from(fc, failed, r) & far_from(fc, asked, DUPLICATE_DISTANCE)  # a candidate is asked once
     if pcfg.committee:
-        std = state.committee.predict(candidates).mu_std
+        std = predict(state.committee, domain, candidates).mu_std
         score = np.sqrt(((std / state.mu_scale) ** 2).sum(axis=1))
         idx = np.flatnonzero(allowed)[spread_pick(fc[allowed], score[allowed], pcfg.committee, r)]
         parts.append(("committee", candidates[idx]))
@@ -297,7 +354,7 @@ def _choose_by_reason(round_index: int, pcfg, state: State, domain: Domain) -> C
         if len(w):
             w = w[np.linspace(0, len(w) - 1, min(n_well, len(w))).round().astype(int)]
         parts.append(("well", jitter(domain, w, n_well if len(w) else 0, r, rng)))
-        mask = nonconvex(state.mean_model, candidates) & allowed
+        mask = nonconvex(state.mean_model, domain, candidates) & allowed
         n_nc = pcfg.wells - n_well + (0 if len(w) else n_well)
         idx = np.flatnonzero(mask)[spread_pick(fc[mask], rng.random(int(mask.sum())), n_nc, r)]
         parts.append(("nonconvex", candidates[idx]))

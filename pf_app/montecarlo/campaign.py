@@ -1,6 +1,8 @@
 """``pf_app mc <config>``: many state points, in parallel, appended to a resumable mu table.
 
-Tasks are (temperature x point) in a fixed order; ``point_id`` is the index in that order.  Finished
+Tasks are (temperature x point) in a fixed order; ``point_id`` is the index in that order.  An
+umbrella list with ``umbrella.points.kT`` runs each point at its own temperature instead (the
+temperature as a coordinate of the point, e.g. for the active-learning loop over (c, eta, kT)).  Finished
 rows are appended to ``output.table`` (CSV, pf_app.mu_table format; the optional HDF5 copy follows
 within HDF5_REFRESH_S seconds and at the end) as they arrive, so a killed
 campaign resumes: ids already in the table are skipped and a point interrupted mid-run continues
@@ -39,8 +41,11 @@ CONVENTION = ("sigma = +1 for the second listed species of a site, -1 for the fi
 
 
 def campaign_key(cfg: CampaignConfig) -> str:
-    """Hash of everything that decides the rows (not output paths or how it is run)."""
+    """Hash of everything that decides the rows (not output paths or how it is run).  Keys added after
+    tables were written leave the hash unchanged at their defaults (so those tables still resume)."""
     data = {k: v for k, v in to_dict(cfg).items() if k not in ("output", "run")}
+    if not data["umbrella"]["points"]["kT"]:
+        del data["umbrella"]["points"]["kT"]
     return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -71,17 +76,19 @@ def build_tasks(cfg: CampaignConfig, file: str | Path, model: SamplerModel) -> l
     tasks, omap = [], model.order_map
     mean_field = MeanField(cluster_tables(model), omap)
     names = omap.names
-    for kT in values_of(cfg.temperatures):
+    per_point = cfg.ensemble == "umbrella" and bool(cfg.umbrella.points.kT)
+    for kT in (cfg.umbrella.points.kT[:1] if per_point else values_of(cfg.temperatures)):
         if cfg.ensemble == "umbrella":
             u = cfg.umbrella
             phi = np.broadcast_to(np.asarray(u.phi, float), (omap.n,))
             pts = physical_points(u.points, omap, file, "umbrella.points", check_domain=u.points_are == "target")
+            kTs = np.asarray(u.points.kT, float) if per_point else np.full(len(pts), kT)
             if u.points_are == "target":
-                kappa = kappa_for_targets(pts, phi, guess_mu(pts, kT, u.guess, omap, mean_field))
+                kappa = kappa_for_targets(pts, phi, guess_mu(pts, kTs, u.guess, omap, mean_field))
             else:
                 kappa = pts
-            for p, k in zip(pts, kappa):
-                ens = Ensemble(kT, tuple(float(v) for v in phi), tuple(float(v) for v in k))
+            for p, k, t in zip(pts, kappa, kTs):
+                ens = Ensemble(float(t), tuple(float(v) for v in phi), tuple(float(v) for v in k))
                 extra = ({f"target_{n}": float(v) for n, v in zip(names, p)} if u.points_are == "target" else {})
                 tasks.append(PointTask(len(tasks), ens, _clip_start(model, p), len(tasks), extra))
         else:

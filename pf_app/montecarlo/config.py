@@ -123,12 +123,19 @@ class PointsConfig:
     values: list[list[float]] = field(default_factory=list)
     margin: float = bounded(0.02, ge=0.0, lt=0.5, doc="keep every x_s in [margin, 1 - margin]")
     eta_nonnegative: bool = True
+    # kind 'list': one kT per point, each point then sampled at its own temperature only (the campaign's
+    # ``temperatures`` must be absent); empty: every point at every temperature
+    kT: list[float] = field(default_factory=list)
 
     def check(self, fail):
         if self.kind == "grid" and not self.grid:
             fail("grid", "one span {lo, hi, n} per order parameter for kind 'grid'", [])
         if self.kind == "list" and not self.values:
             fail("values", "a non-empty list of points (one value per order parameter) for kind 'list'", [])
+        if self.kT and (self.kind != "list" or len(self.kT) != len(self.values)):
+            fail("kT", f"for kind 'list', one kT per point ({len(self.values)}), or nothing", list(self.kT))
+        if any(t <= 0 for t in self.kT):
+            fail("kT", "kT values > 0 (in the model's energy unit)", list(self.kT))
 
 
 @dataclass(frozen=True)
@@ -208,8 +215,8 @@ class CampaignConfig:
     cluster_expansion: ClusterExpansionConfig
     order_parameters: OrderParametersConfig
     supercell: tuple[int, int, int]
-    temperatures: Span | list[float]
     output: OutputConfig
+    temperatures: Span | list[float] | None = None  # required unless umbrella.points.kT gives one per point
     ensemble: Literal["umbrella", "sgc"] = "umbrella"
     umbrella: UmbrellaConfig = field(default_factory=UmbrellaConfig)
     sgc: SGCConfig = field(default_factory=SGCConfig)
@@ -220,9 +227,15 @@ class CampaignConfig:
     def check(self, fail):
         if min(self.supercell) < 1:
             fail("supercell", "three repeats >= 1 of the ordering cell", list(self.supercell))
-        temps = values_of(self.temperatures)
-        if not temps or min(temps) <= 0:
-            fail("temperatures", "kT values > 0 (in the model's energy unit)", temps)
+        per_point = self.ensemble == "umbrella" and bool(self.umbrella.points.kT)
+        if per_point and self.temperatures is not None:
+            fail("temperatures", "nothing (null) when umbrella.points.kT gives each point its temperature",
+                 values_of(self.temperatures))
+        if not per_point:
+            temps = [] if self.temperatures is None else values_of(self.temperatures)
+            if not temps or min(temps) <= 0:
+                fail("temperatures", "kT values > 0 (in the model's energy unit)",
+                     temps if self.temperatures is not None else "nothing")
         b = self.homogeneity.block
         if b is not None and (b < 1 or any(L % b for L in self.supercell)):
             fail("homogeneity.block", f"a block edge dividing every supercell size {list(self.supercell)}", b)

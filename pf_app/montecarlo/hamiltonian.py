@@ -77,6 +77,7 @@ class ClusterTables:
         self.supercell = Supercell(model.space.lattice, order_map.cell, repeats)
         m = self.supercell.n_sites
         self.clusters = {}  # orbit index -> (n, order) int32, orbits with non-zero ECI only
+        self.signs = {}  # orbit index -> (n,) factors of its clusters' ECIs (twisted boundaries); absent: 1
         parts: dict[int, tuple[list, list, list]] = {k: ([], [], []) for k in (2, 3, 4)}
         for a, (orbit, v) in enumerate(zip(model.space.orbits, model.ecis)):
             if orbit.order == 0 or v == 0.0:
@@ -111,7 +112,7 @@ class ClusterTables:
         s = sigma.astype(np.float64)
         e = self.supercell.n_sites * self.model.V0
         for a, c in self.clusters.items():
-            e += self.model.ecis[a] * np.sum(np.prod(s[c], axis=1))
+            e += self.model.ecis[a] * np.sum(self.signs.get(a, 1.0) * np.prod(s[c], axis=1))
         return float(e)
 
     def local_fields(self, sigma: np.ndarray) -> np.ndarray:
@@ -125,6 +126,6 @@ class ClusterTables:
                 h += v * np.bincount(c[:, 0], minlength=m)
                 continue
             for p in range(c.shape[1]):
-                rest = np.prod(s[np.delete(c, p, axis=1)], axis=1)
+                rest = self.signs.get(a, 1.0) * np.prod(s[np.delete(c, p, axis=1)], axis=1)
                 h += v * np.bincount(c[:, p], weights=rest, minlength=m)
         return h

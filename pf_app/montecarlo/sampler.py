@@ -112,9 +112,11 @@ def initial_sigma(supercell: Supercell, x, rng: np.random.Generator) -> np.ndarr
 class Sampler:
     """The Markov chain of one state point; ``run(n)`` does n sweeps and returns per-sweep records."""
 
-    def __init__(self, model: SamplerModel, ensemble: Ensemble, sigma: np.ndarray, rng: np.ndarray):
+    def __init__(self, model: SamplerModel, ensemble: Ensemble, sigma: np.ndarray, rng: np.ndarray,
+                 tables: ClusterTables | None = None):
+        """``tables``: the model's own (default) or other tables of its supercell (e.g. twisted boundaries)."""
         self.model, self.ensemble = model, ensemble
-        self.tables = cluster_tables(model)
+        self.tables = cluster_tables(model) if tables is None else tables
         sc = self.tables.supercell
         self.sigma, self.rng = np.ascontiguousarray(sigma, np.int8), np.ascontiguousarray(rng, np.uint64)
         self.columns = kernels.block_columns(model.order_map.names)

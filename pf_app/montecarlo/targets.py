@@ -38,21 +38,27 @@ def from_fractions(x1, x2):
     return (x1 + x2) / SQRT2, (x1 - x2) / SQRT2
 
 
-def ideal_mu(eta, kT: float, order_map: OrderParameterMap) -> np.ndarray:
-    """dg/deta of the ideal solution g = (kT/S) sum_s [x_s ln x_s + (1 - x_s) ln(1 - x_s)], shape (n, K)."""
+def ideal_mu(eta, kT, order_map: OrderParameterMap) -> np.ndarray:
+    """dg/deta of the ideal solution g = (kT/S) sum_s [x_s ln x_s + (1 - x_s) ln(1 - x_s)], shape (n, K)
+    (kT a number or one per point)."""
     x = order_map.fractions(np.atleast_2d(eta))
-    return (kT / x.shape[-1] * np.log(x / (1 - x))) @ order_map.Q_inv
+    kT = np.asarray(kT, float)
+    return ((kT[:, None] if kT.ndim else kT) / x.shape[-1] * np.log(x / (1 - x))) @ order_map.Q_inv
 
 
-def guess_mu(points: np.ndarray, kT: float, guess: str | Path, order_map: OrderParameterMap,
+def guess_mu(points: np.ndarray, kT, guess: str | Path, order_map: OrderParameterMap,
              mean_field: MeanField | None) -> np.ndarray:
-    """mu guess at points (n, K): 'mean_field', 'ideal', 'none' (zeros) or an IDNN weights file."""
+    """mu guess at points (n, K) and kT (a number or one per point): 'mean_field', 'ideal', 'none'
+    (zeros) or an IDNN weights file (a model with a temperature input is evaluated at kT)."""
     if isinstance(guess, Path):
         from pf_app.idnn import weights
 
-        return weights.load(guess).evaluate(points, order=1)[1]
+        return weights.load(guess).evaluate(points, order=1, kT=kT)[1]
     if guess == "mean_field":
-        return mean_field.mu(points, kT)
+        kT = np.asarray(kT, float)
+        if kT.ndim == 0:
+            return mean_field.mu(points, float(kT))
+        return np.vstack([mean_field.mu(p[None, :], float(t)) for p, t in zip(points, kT)]).reshape(len(points), -1)
     if guess == "ideal":
         return ideal_mu(points, kT, order_map)
     return np.zeros_like(points)

@@ -254,3 +254,28 @@ def test_b2_campaign_rows_are_unchanged_by_the_general_lattice_refactor():
         for key in ("c", "eta", "abs_eta", "se_abs_eta", "energy", "heat_capacity", "n_sweeps", "acceptance",
                     "bimodality_eta", "flag_split"):
             assert row[key] == pytest.approx(shipped[key][i], rel=1e-9, abs=1e-15), key
+
+
+def test_points_with_their_own_temperatures_run_once_each_at_that_temperature(tmp_path):
+    """umbrella.points.kT (the temperature as a coordinate of the point): one row per point at its kT,
+    the same row as a campaign at that single temperature (same point id and seed), and the kT of the
+    mean-field aim; the config refuses a kT list of the wrong length and kT with temperatures."""
+    per_point = {**SMALL, "temperatures": None,
+                 "umbrella": {**SMALL["umbrella"], "points": {**SMALL["umbrella"]["points"], "kT": [8.0, 5.0]}}}
+    path = _write(tmp_path, per_point)
+    cfg = load_campaign(path)
+    tasks = build_tasks(cfg, path, model_of(cfg, path))
+    assert [t.ensemble.kT for t in tasks] == [8.0, 5.0]
+    run_campaign(cfg, path, progress=False)
+    rows = _rows(tmp_path / "out.csv")
+    assert [rows[i]["kT"] for i in (0, 1)] == [8.0, 5.0]
+    single = _write(tmp_path, {**SMALL, "temperatures": [5.0], "output": {"table": str(tmp_path / "one.csv")}},
+                    "one.yaml")
+    run_campaign(load_campaign(single), single, progress=False)
+    assert _rows(tmp_path / "one.csv")[1]["mu_eta"] == rows[1]["mu_eta"]  # point 1 at kT = 5: the same chain
+    for change, key in (({"kT": [8.0]}, "umbrella.points.kT"),):
+        bad = {**per_point, "umbrella": {**per_point["umbrella"], "points": {**per_point["umbrella"]["points"], **change}}}
+        with pytest.raises(ConfigError, match=key):
+            load_campaign(_write(tmp_path, bad, "bad.yaml"))
+    with pytest.raises(ConfigError, match="temperatures"):
+        load_campaign(_write(tmp_path, {**per_point, "temperatures": [5.0]}, "both.yaml"))
