@@ -36,6 +36,24 @@ BASE = {
 MERGED = ("time", "output", "solver")  # sections updated key by key; the others are replaced whole
 
 
+def double_well_case(tmp_path: Path, mesh_file: Path, mobility: float, noise: float, seed: int, time: dict,
+                     name: str = "case") -> Path:
+    """Pure Cahn-Hilliard (no order parameter) with g = (c^2 - 1)^2 / 4, kappa_c = 4e-3, on a mesh file,
+    from c = 0 plus uniform noise of amplitude ``noise`` (the spinodal cases of the geometry tests)."""
+    return write_case(tmp_path, name, mesh={"file": str(mesh_file)}, periodic=[], fields={"order_parameters": []},
+                      free_energy={"kind": "formula", "formula": "0.25*(c**2 - 1)**2"},
+                      mobility={"kind": "constant", "M": mobility}, gradient={"kappa_c": 4e-3, "kappa_eta": 0.0},
+                      initial={"c": {"kind": "random_uniform", "value": 0.0, "low": -noise, "high": noise, "seed": seed}},
+                      time=time)
+
+
+def conserves_and_decays(e: dict, rel_mass: float = 1e-12) -> None:
+    """Mass (integral of c) constant to ``rel_mass`` relative and the free energy never rising by more than
+    rounding."""
+    assert np.max(np.abs(e["mass"] - e["mass"][0])) <= rel_mass * max(1.0, abs(e["mass"][0]))
+    assert np.all(np.diff(e["energy"]) <= 1e-12 * np.max(np.abs(e["energy"])))
+
+
 def case_dict(**changes) -> dict:
     """BASE with changes, e.g. case_dict(time={"t_end": 2}) keeps the other time keys."""
     d = copy.deepcopy(BASE)

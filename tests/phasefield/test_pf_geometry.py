@@ -6,14 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pfcase import read_energy, read_state, run_case, write_case
+from pfcase import conserves_and_decays, double_well_case, read_energy, read_state, run_case, write_case
 
 MESHES = Path(__file__).resolve().parents[2] / "meshes"
-
-
-def _conserves_and_decays(e, rel_mass=1e-12):
-    assert np.max(np.abs(e["mass"] - e["mass"][0])) <= rel_mass * abs(e["mass"][0])
-    assert np.all(np.diff(e["energy"]) <= 1e-12 * np.max(np.abs(e["energy"])))
 
 
 def test_spinodal_decomposition_on_the_xdmf_disk_with_no_flux(tmp_path):
@@ -21,15 +16,11 @@ def test_spinodal_decomposition_on_the_xdmf_disk_with_no_flux(tmp_path):
     a double-well g inside its spinodal decomposes; mass is conserved and the energy decays.
     The fastest mode grows at M / (4 kappa) = 0.6 per time unit, so dt <= 1 resolves it (backward
     Euler would damp modes with growth rate x dt > 2 and suppress the instability)."""
-    path = write_case(tmp_path, mesh={"file": str(MESHES / "disk.xdmf")}, periodic=[],
-                      fields={"order_parameters": []},
-                      free_energy={"kind": "formula", "formula": "0.25*(c**2 - 1)**2"},
-                      mobility={"kind": "constant", "M": 0.01}, gradient={"kappa_c": 4e-3, "kappa_eta": 0.0},
-                      initial={"c": {"kind": "random_uniform", "value": 0.0, "low": -0.05, "high": 0.05, "seed": 2}},
-                      time={"t_end": 40.0, "dt": 0.5, "adapt": "fixed"})
+    path = double_well_case(tmp_path, MESHES / "disk.xdmf", mobility=0.01, noise=0.05, seed=2,
+                            time={"t_end": 40.0, "dt": 0.5, "adapt": "fixed"})
     case, _ = run_case(path)
     e = read_energy(case.output_dir)
-    _conserves_and_decays(e)
+    conserves_and_decays(e)
     assert e["energy"][-1] < 0.7 * e["energy"][0]  # bulk energy gone; interfaces remain
     c = read_state(case.output_dir)[1][:, 0]
     assert np.mean(c > 0.8) > 0.2 and np.mean(c < -0.8) > 0.2  # both phases near their wells +-1
@@ -43,7 +34,7 @@ def test_three_dimensional_periodic_box_and_quadratic_elements(tmp_path):
                                   "mesh": {"lengths": [1.0, 1.0], "cells": [8, 8]}})):
         case, summary = run_case(write_case(tmp_path, name, **changes, time={"t_end": 6.0, "dt": 1.0}))
         e = read_energy(case.output_dir)
-        _conserves_and_decays(e)
+        conserves_and_decays(e)
         assert summary.steps == 6
 
 
@@ -60,7 +51,7 @@ def test_two_order_parameters_with_formula_mobility(tmp_path):
                       time={"t_end": 10.0, "dt": 1.0})
     case, _ = run_case(path)
     e = read_energy(case.output_dir)
-    _conserves_and_decays(e)
+    conserves_and_decays(e)
     # e1 and e2 sit in different blocks of the Newton system, so they round differently: they stay equal to
     # the solver's relative tolerance (a symmetry-breaking instability would grow the difference instead)
     from pf_app.phasefield.case import SolverConfig
