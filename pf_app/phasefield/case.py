@@ -194,7 +194,7 @@ class SolverConfig:
     auto_dofs_3d: int = bounded(10_000, ge=0, doc="unknowns from which auto picks the iterative solver in 3D")
     linear_rtol: float = bounded(1.0e-6, gt=0, lt=1, doc="relative residual of each GMRES solve (Newton still converges to rtol: each iteration gains ~6 digits, as a direct solve does in its first iterations)")
     linear_max_it: int = bounded(300, ge=1)
-    inner_rtol: float = bounded(1.0e-3, gt=0, lt=1, doc="relative residual of the iterative solver's inner Krylov solves (Schur complement, order-parameter blocks)")
+    inner_rtol: float = bounded(1.0e-2, gt=0, lt=1, doc="relative residual of the iterative solver's inner Krylov solves (Schur complement, order-parameter blocks)")
     inner_max_it: int = bounded(200, ge=1, doc="iteration limit of each inner Krylov solve")
     escalate_after: int = bounded(30, ge=1, doc="outer iterations after which the iterative solver's preconditioner switches to inner Krylov solves")
     reuse_factorization: int = bounded(10, ge=0, doc="Newton iterations between LU factorizations (or, iterative, rebuilds of the block preconditioner) "
