@@ -70,27 +70,31 @@ def render(data: Path, path: Path, name: str, t: float) -> None:
 
 
 def _volume_views(grid, name: str, t: float, cmap: str, bar: dict):
-    """3D: three orthogonal slices through the box centre (left) and, for an order parameter, the
-    iso-surface field = 0 (right: the antiphase boundaries, coloured by height) inside the box outline."""
+    """3D: three orthogonal slices through the box centre (left) and an iso-surface inside the box
+    outline, coloured by height (right): for an order parameter field = 0 (the antiphase boundaries),
+    for c its mean value (c is conserved, so this is the interface between the phases of a spinodal or
+    precipitate structure; nodal mean, exact on uniform meshes)."""
     import pyvista
 
     plotter = pyvista.Plotter(off_screen=True, window_size=(1400, 650), shape=(1, 2))
-    clim = [float(np.min(grid.point_data[name])), float(np.max(grid.point_data[name]))]
+    values = grid.point_data[name]
+    clim = [float(np.min(values)), float(np.max(values))]
     plotter.add_mesh(grid.slice_orthogonal(), scalars=name, cmap=cmap, clim=clim, lighting=False, scalar_bar_args=bar)
     plotter.add_mesh(grid.outline(), color="black")
     plotter.add_text(f"{name}, t = {t:.4g}: slices through the centre", position="upper_left", font_size=11)
     plotter.view_isometric()
     plotter.subplot(0, 1)
     plotter.add_mesh(grid.outline(), color="black")
-    if name not in ("c", "mu") and clim[0] < 0 < clim[1]:
-        surface = grid.contour([0.0], scalars=name)
-        if surface.n_points:
-            surface.point_data["height"] = surface.points[:, 2]
-            plotter.add_mesh(surface, scalars="height", cmap="cividis", smooth_shading=True,
-                             scalar_bar_args={"title": "height z", **VERTICAL_BAR})
-            plotter.add_text(f"{name} = 0: antiphase boundaries", position="upper_left", font_size=11)
+    level, label = ((float(np.mean(values)), "interfaces") if name == "c" else
+                    (0.0, "antiphase boundaries") if name != "mu" else (None, ""))
+    surface = grid.contour([level], scalars=name) if level is not None and clim[0] < level < clim[1] else None
+    if surface is not None and surface.n_points:
+        surface.point_data["height"] = surface.points[:, 2]
+        plotter.add_mesh(surface, scalars="height", cmap="cividis", smooth_shading=True,
+                         scalar_bar_args={"title": "height z", **VERTICAL_BAR})
+        plotter.add_text(f"{name} = {level:.4g}: {label}", position="upper_left", font_size=11)
     else:
-        plotter.add_text(f"{name}: no zero iso-surface", font_size=10)
+        plotter.add_text(f"{name}: no iso-surface", font_size=10)
     plotter.view_isometric()
     return plotter
 

@@ -147,21 +147,23 @@ def test_schur_factor_weights_keep_the_fourier_ratio_near_one_half(tau, mobility
 
 
 def test_3d_pictures_show_slices_and_the_antiphase_boundary_surface(tmp_path):
-    """A 3D periodic box with two antiphase domains: the eta snapshot holds the slices and the
-    eta = 0 iso-surface (a picture with two panels, both drawn: neither half is blank)."""
+    """A 3D periodic box with two antiphase domains and a modulated c: the eta snapshot holds the
+    slices and the eta = 0 iso-surface, the c snapshot the slices and the iso-surface at mean c (two
+    panels each, both drawn: neither half is blank)."""
     from PIL import Image
 
     changes = dict(mesh={"lengths": [1.0, 1.0, 1.0], "cells": [8, 8, 8]}, periodic=["x", "y", "z"],
-                   initial={"c": {"kind": "constant", "value": 0.7071067811865476},
+                   initial={"c": {"kind": "formula", "formula": "0.7071067811865476 + 0.05*sin(2*pi*y)"},
                             "eta": {"kind": "formula", "formula": "0.6*tanh(4*sin(2*pi*x))"}},
                    time={"t_end": 1.0, "dt": 1.0, "adapt": "fixed"}, output={"png_every": 1})
     case, _ = run_case(write_case(tmp_path, "pic3d", **changes))
-    pictures = sorted((case.output_dir / "snapshots").glob("eta_*.png"))
-    assert pictures, "no eta snapshot written"
-    image = np.asarray(Image.open(pictures[-1]).convert("L"), dtype=float)
-    left, right = image[:, : image.shape[1] // 2], image[:, image.shape[1] // 2:]
-    for half in (left, right):
-        assert (half < 200).mean() > 0.02  # more than an outline: slices (left), iso-surface (right)
+    for name in ("eta", "c"):
+        pictures = sorted((case.output_dir / "snapshots").glob(f"{name}_*.png"))
+        assert pictures, f"no {name} snapshot written"
+        image = np.asarray(Image.open(pictures[-1]).convert("L"), dtype=float)
+        left, right = image[:, : image.shape[1] // 2], image[:, image.shape[1] // 2:]
+        for half in (left, right):
+            assert (half < 200).mean() > 0.02, name  # more than an outline: slices, iso-surface
 
 
 def test_outer_iterations_are_bounded_in_dt_on_a_coarsened_state(tmp_path):
