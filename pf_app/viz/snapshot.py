@@ -72,8 +72,8 @@ def render(data: Path, path: Path, name: str, t: float) -> None:
 def _volume_views(grid, name: str, t: float, cmap: str, bar: dict):
     """3D: three orthogonal slices through the box centre (left) and an iso-surface inside the box
     outline, coloured by height (right): for an order parameter field = 0 (the antiphase boundaries),
-    for c its mean value (c is conserved, so this is the interface between the phases of a spinodal or
-    precipitate structure; nodal mean, exact on uniform meshes)."""
+    for c the middle of its range (min + max) / 2, the interface between two phases (a spinodal
+    structure, precipitates of any volume fraction)."""
     import pyvista
 
     plotter = pyvista.Plotter(off_screen=True, window_size=(1400, 650), shape=(1, 2))
@@ -85,7 +85,7 @@ def _volume_views(grid, name: str, t: float, cmap: str, bar: dict):
     plotter.view_isometric()
     plotter.subplot(0, 1)
     plotter.add_mesh(grid.outline(), color="black")
-    level, label = ((float(np.mean(values)), "interfaces") if name == "c" else
+    level, label = ((sum(clim) / 2, "interfaces") if name == "c" else
                     (0.0, "antiphase boundaries") if name != "mu" else (None, ""))
     surface = grid.contour([level], scalars=name) if level is not None and clim[0] < level < clim[1] else None
     if surface is not None and surface.n_points:
