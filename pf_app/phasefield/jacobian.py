@@ -66,11 +66,17 @@ class SharedCoefficients:
 
     def __init__(self, forms: list[fem.Form]):
         self.keys = {id(f): self._key(f) for f in forms}
-        counts: dict = {}
+        self.uses_left: dict = {}
         for key in self.keys.values():
-            counts[key] = counts.get(key, 0) + 1
-        self.shared = {key for key, n in counts.items() if n > 1}
+            self.uses_left[key] = self.uses_left.get(key, 0) + 1
+        self.shared = {key for key, n in self.uses_left.items() if n > 1}
         self.packed: dict = {}
+        self.group_index = {key: i for i, key in enumerate(self.uses_left)}
+
+    def group(self, form: fem.Form) -> int:
+        """The index of the group of forms that share ``form``'s packing (assemble a group's forms one
+        after the other and only its pack is alive)."""
+        return self.group_index[self.keys[id(form)]]
 
     @staticmethod
     def _key(form: fem.Form) -> tuple:
@@ -86,7 +92,10 @@ class SharedCoefficients:
             return None
         if key not in self.packed:
             self.packed[key] = fem.pack_coefficients(form)
-        return self.packed[key]
+        self.uses_left[key] -= 1
+        # after its last use the pack lives only as long as the caller's assembly (one group's pack of
+        # ~100 bytes per cell, not all of them, at a time)
+        return self.packed.pop(key) if self.uses_left[key] == 0 else self.packed[key]
 
 
 class BlockJacobian:
@@ -179,26 +188,28 @@ class BlockJacobian:
             specs = self.model.jacobian_blocks
             packed = SharedCoefficients([f for forms in (self.matrix_forms, self.diagonal_forms)
                                          for row in forms for f in row if f is not None])
-            for k, row in enumerate(self.blocks):
-                for l, A in enumerate(row):
-                    if A is None:
-                        continue
-                    b = specs[k][l]
-                    if not b.constant:
-                        self._assemble_matrix(k, l, packed)
-                    if b.diagonal is not None:
-                        d = self._diagonal(k, l, packed)
-                        if b.constant:  # take off what the last assembly added
-                            if (k, l) in self.added:
-                                A.setDiagonal(d - self.added[(k, l)], addv=PETSc.InsertMode.ADD_VALUES)
-                            else:
-                                A.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
-                            self.added[(k, l)] = d
-                        else:
-                            A.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
-                    if k in self.bc_nodes:
-                        # identity rows (a constant block's next diagonal update there is reset again)
-                        A.zeroRowsLocal(self.bc_nodes[k].astype(PETSc.IntType), diag=1.0 if k == l else 0.0)
+            present = [(k, l) for k, row in enumerate(self.blocks) for l, A in enumerate(row) if A is not None]
+            # the changing matrices first, then the diagonals added onto them, each pass group by group
+            # of shared coefficient packing; then the Dirichlet rows
+            matrices = [(k, l) for k, l in present if not specs[k][l].constant and self.matrix_forms[k][l] is not None]
+            for k, l in sorted(matrices, key=lambda kl: packed.group(self.matrix_forms[kl[0]][kl[1]])):
+                self._assemble_matrix(k, l, packed)
+            for k, l in present:  # blocks without a matrix form: zero before their diagonal is added
+                if not specs[k][l].constant and self.matrix_forms[k][l] is None:
+                    self._assemble_matrix(k, l)
+            diagonals = [(k, l) for k, l in present if specs[k][l].diagonal is not None]
+            for k, l in sorted(diagonals, key=lambda kl: packed.group(self.diagonal_forms[kl[0]][kl[1]])):
+                A, d = self.blocks[k][l], self._diagonal(k, l, packed)
+                if specs[k][l].constant:  # take off what the last assembly added
+                    A.setDiagonal(d - self.added[(k, l)] if (k, l) in self.added else d,
+                                  addv=PETSc.InsertMode.ADD_VALUES)
+                    self.added[(k, l)] = d
+                else:
+                    A.setDiagonal(d, addv=PETSc.InsertMode.ADD_VALUES)
+            for k, l in present:
+                if k in self.bc_nodes:
+                    # identity rows (a constant block's next diagonal update there is reset again)
+                    self.blocks[k][l].zeroRowsLocal(self.bc_nodes[k].astype(PETSc.IntType), diag=1.0 if k == l else 0.0)
             self.matrix.assemble()
             return
         A = self.matrix
