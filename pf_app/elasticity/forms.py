@@ -78,6 +78,14 @@ class ElasticLaw:
         w = self.stiffness.ufl_weights(fields)
         return tensor_from_voigt([sum(w[p] * Ce[p][a] for p in range(len(w))) for a in range(6)])
 
+    def tangent_stress(self, strain_increment, fields):
+        """C(x) : d eps as a 3x3 UFL tensor: the stress's derivative in the direction of a strain
+        increment (no eigenstrain), the integrand of the elastic operator."""
+        d = voigt_strain(strain_increment)
+        w = self.stiffness.ufl_weights(fields)
+        Cd = [_times(C, d) for C in self.stiffness.matrices]
+        return tensor_from_voigt([sum(w[p] * Cd[p][a] for p in range(len(w))) for a in range(6)])
+
     def energy_density(self, total_strain, fields):
         """W = 1/2 e : C(x) : e."""
         e, Ce = self._phase_terms(total_strain, fields)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import scipy.linalg
 import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -44,6 +43,7 @@ from dolfinx import fem
 
 from pf_app.elasticity.config import AXES, BOUNDARIES, ElasticityConfig, components_of
 from pf_app.elasticity.forms import ElasticLaw, strain
+from pf_app.elasticity.rigid import choose_pins, free_modes, periodic_compatible_modes, rigid_modes
 from pf_app.elasticity.stiffness import VOIGT, VOIGT_PAIRS
 from pf_app.formula import Formula
 from pf_app.phasefield.layout import SystemLayout, scalar_space
@@ -51,20 +51,6 @@ from pf_app.phasefield.periodic import box_bounds
 
 LU_OPTIONS = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
 _prefixes = itertools.count()
-
-
-def rigid_modes(x: np.ndarray, dim: int) -> np.ndarray:
-    """The rigid-body motions at points x (n, 3) as (modes, n, dim): translations, then rotations
-    (2D: about z; 3D: about x, y, z), with x measured from the caller's centre."""
-    n = len(x)
-    modes = [np.tile(np.eye(dim)[i], (n, 1)) for i in range(dim)]
-    X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
-    zero = np.zeros(n)
-    if dim == 2:
-        modes.append(np.column_stack([-Y, X]))
-    else:
-        modes += [np.column_stack([zero, -Z, Y]), np.column_stack([Z, zero, -X]), np.column_stack([-Y, X, zero])]
-    return np.stack(modes)
 
 
 def iterative_options(cfg) -> dict:
@@ -164,50 +150,27 @@ class MechanicalSolver:
     def _free_modes(self) -> np.ndarray:
         """Rigid-body motions the boundary conditions leave free, as rows of coefficients on
         :func:`rigid_modes` (periodic: the translations)."""
-        n_modes = self.dim * (self.dim + 1) // 2
-        if self.periodic is not None:
-            return np.eye(n_modes)[: self.dim]
-        if not self.bcs:
-            return np.eye(n_modes)
+        candidates = periodic_compatible_modes(self.dim, range(self.dim) if self.periodic is not None else ())
+        if self.periodic is not None or not self.bcs:
+            return candidates
         coords = self.V.tabulate_dof_coordinates() - self.centre
         bs = self.V.dofmap.index_map_bs
-        gram = np.zeros((n_modes, n_modes))
+        constrained = []
         for bc in self.bcs:
             dofs, n_owned = bc.dof_indices()
             dofs = dofs[:n_owned]
-            values = rigid_modes(coords[dofs // bs], self.dim)[:, np.arange(len(dofs)), dofs % bs]  # (modes, dofs)
-            gram += values @ values.T
-        gram = self.comm.allreduce(gram, op=MPI.SUM)
-        scale = self.comm.allreduce(len(coords), op=MPI.SUM) * max(1.0, float(np.max(self.hi - self.lo)) ** 2)
-        w, Q = np.linalg.eigh(gram)
-        return Q[:, w <= 1e-10 * scale].T
+            constrained.append((coords[dofs // bs], dofs % bs))
+        n_points = self.comm.allreduce(len(coords), op=MPI.SUM)
+        return free_modes(self.dim, candidates, constrained, self.comm, n_points, float(np.max(self.hi - self.lo)))
 
     def _pins(self) -> np.ndarray:
         """Global row indices (this rank's) of the degrees of freedom pinned to remove the free modes."""
-        k = len(self.free_modes)
-        if k == 0:
-            return np.zeros(0, PETSc.IntType)
         imap, bs = self.V.dofmap.index_map, self.V.dofmap.index_map_bs
         coords = self.V.tabulate_dof_coordinates()[: imap.size_local] - self.centre
-        # candidates: the extreme owned nodes along +-x, +-y (+-z), best over all ranks
-        candidates = []
-        for direction in np.vstack([np.eye(3)[: self.dim], -np.eye(3)[: self.dim]]):
-            reach = coords @ direction if len(coords) else np.array([-np.inf])
-            i = int(np.argmax(reach))
-            best = self.comm.allgather((float(reach[i]), self.comm.rank, coords[i] if len(coords) else None, i))
-            value, rank, x, local = max(best, key=lambda t: (t[0], -t[1]))
-            candidates.append((rank, local, x))
-        points = np.array([c[2] for c in candidates])
-        modes = np.einsum("fm,mnd->ndf", self.free_modes, rigid_modes(points, self.dim))
-        table = modes.reshape(-1, k)  # rows: (candidate, component)
-        _, R, pivots = scipy.linalg.qr(table.T, pivoting=True)
-        if abs(R[k - 1, k - 1]) <= 1e-8 * abs(R[0, 0]):
-            raise RuntimeError("could not pin the free rigid-body modes at the body's extreme nodes")
         rows = []
-        for p in pivots[:k]:
-            rank, local, _ = candidates[p // self.dim]
+        for rank, local, component in choose_pins(self.free_modes, coords, self.dim, self.comm):
             if rank == self.comm.rank:  # the node's owner knows its row (periodic: its image's reduced row)
-                full_row = (imap.local_range[0] + local) * bs + p % self.dim
+                full_row = (imap.local_range[0] + local) * bs + component
                 rows.append(full_row if self.periodic is None else int(self.periodic.P.getRow(full_row)[0][0]))
         rows = np.concatenate([np.asarray(r, dtype=PETSc.IntType) for r in self.comm.allgather(rows)])
         start, end = self.x.getOwnershipRange()  # each rank zeroes the rows it owns

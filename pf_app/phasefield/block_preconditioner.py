@@ -181,8 +181,8 @@ class BlockPreconditioner:
         if model.cfg.gradient.kappa_c <= 0:
             raise ValueError("the iterative solver needs gradient.kappa_c > 0")
         self.model, self.layout, self.jac = model, layout, jacobian
-        comm, nf = layout.comm, model.n_fields
-        self.n_eta = nf - 2
+        comm = layout.comm
+        self.n_eta = model.n_eta
         mesh = model.mesh
         self.alpha, self.beta = fem.Constant(mesh, 1.0), fem.Constant(mesh, 1.0)
         self.forms = [fem.form(a) for a in preconditioner_forms(model, self.alpha, self.beta)]
@@ -224,6 +224,11 @@ class BlockPreconditioner:
             k.getPC().setType(PETSc.PC.Type.PYTHON)
             k.getPC().setPythonContext(KSPApply(self.amg[2 + i]))
             self.eta_ksp.append(k)
+        self.elastic = None  # the displacement block, solved after the order parameters (:mod:`pf_app.elasticity.block`)
+        if model.elastic is not None:
+            from pf_app.elasticity.block import DisplacementBlock
+
+            self.elastic = DisplacementBlock(model, layout, jacobian, prefix, inner)
         self.work = {name: layout.create_node_vector() for name in ("y_c", "t", "u")}
         self.rebuild_every, self.since_rebuild, self.tau_built = rebuild_every, 0, None
         # escalation (module doc): one application of the approximations until an outer solve needs
@@ -275,6 +280,8 @@ class BlockPreconditioner:
             k.setUp()
         for k in self.eta_ksp:
             k.setUp()
+        if self.elastic is not None:
+            self.elastic.prepare()
 
     # ---- petsc4py Python PC protocol ------------------------------------------------------------
     def setUp(self, pc) -> None:  # noqa: N802 (petsc4py's name); the work is done in prepare()
@@ -316,6 +323,8 @@ class BlockPreconditioner:
                 self.inner_iterations += self.eta_ksp[i].getIterationNumber()
             else:
                 self.amg[2 + i].solve(w["t"], z[2 + i])
+        if self.elastic is not None:
+            self.inner_iterations += self.elastic.apply(r, z, self.nested)
         for s, v in zip(iss, r):
             x.restoreSubVector(s, v)
         for s, v in zip(iss, z):

@@ -13,7 +13,8 @@ box meshes included).  Values are formulas in x, y, z and the time t (:mod:`pf_a
   the standard way: the Jacobian's rows and columns of the boundary dofs are those of the identity,
   the residual there is u - g, and the other rows are lifted by the Jacobian's columns times (g - u).
   A Dirichlet value of c fixes c there; mu is left free (the mass flux through that boundary is
-  whatever keeps c at its value).
+  whatever keeps c at its value).  With elasticity, the displacement components u_x, u_y, u_z take values the
+  same way (prescribed displacements; :mod:`pf_app.elasticity.coupling`).
 
 Values that depend on t are evaluated at the model's time constant (the end of the step being
 solved), as the implicit schemes need.  Boundaries on the faces of a periodic axis are an input
@@ -155,8 +156,8 @@ class DirichletConditions:
 def dirichlet_conditions(cfg: CaseConfig, V0: fem.FunctionSpace, facets: NamedFacets,
                          t: fem.Constant) -> DirichletConditions:
     """``V0``: the scalar space of one field (every field has its nodes)."""
-    names = ["c", "mu", *cfg.fields.order_parameters]
     mesh = V0.mesh
+    names = cfg.field_names(mesh.topology.dim)
     points = V0.element.interpolation_points
     points = points() if callable(points) else points
     by_field, values = {}, []

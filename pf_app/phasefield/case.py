@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pf_app.config import bounded, load, parse_overrides
+from pf_app.config import ConfigError, bounded, load, parse_overrides
+from pf_app.elasticity.config import ElasticityConfig
 from pf_app.freeenergy.base import FreeEnergyConfig
 
 SQRT2 = 2.0 ** 0.5
@@ -268,6 +269,7 @@ class CaseConfig:
     quadrature_degree: int | None = None
     boundaries: dict[str, BoundaryConfig] = field(default_factory=dict)
     source: SourceConfig = field(default_factory=SourceConfig)
+    elasticity: ElasticityConfig | None = None  # the displacement as fields of the Newton system (docs/elasticity.md)
 
     def check(self, fail):
         n_eta = len(self.fields.order_parameters)
@@ -297,6 +299,13 @@ class CaseConfig:
         if self.solver.linear == "iterative" and self.gradient.kappa_c <= 0:
             fail("solver.linear", "lu or auto when gradient.kappa_c = 0 (the iterative solver's Schur "
                  "factorisation divides by kappa_c)", "iterative")
+        if self.elasticity is not None:
+            from pf_app.elasticity.coupling import check_case
+
+            try:
+                check_case(self)
+            except ConfigError as exc:
+                fail(exc.key, exc.expected, exc.got)
 
     def _check_formulas(self, fail):
         """Parse the mobility and initial-condition formulas now, so that a syntax error or an unknown
@@ -319,6 +328,7 @@ class CaseConfig:
             if spec.kind == "formula":
                 check(f"initial.{name}.formula", spec.formula, coords, spec.parameters)
         evolving = ("c", *self.fields.order_parameters)
+        prescribed = (*evolving, *self.displacement_names())  # fields a boundary may hold at a value
         in_time = (*AXES, "t")
         for name, text in self.source.terms.items():
             if name not in evolving:
@@ -327,8 +337,8 @@ class CaseConfig:
         for name, spec in self.boundaries.items():
             key = f"boundaries.{name}"
             for field_name, text in spec.dirichlet.items():
-                if field_name not in evolving:
-                    fail(f"{key}.dirichlet.{field_name}", f"a field among {', '.join(evolving)}", field_name)
+                if field_name not in prescribed:
+                    fail(f"{key}.dirichlet.{field_name}", f"a field among {', '.join(prescribed)}", field_name)
                 check(f"{key}.dirichlet.{field_name}", str(text), in_time, spec.parameters)
             if spec.flux is not None:
                 check(f"{key}.flux", str(spec.flux), in_time, spec.parameters)
@@ -343,7 +353,8 @@ class CaseConfig:
             elif self.mesh.file is None:
                 fail(f"{key}.where", "a coordinate test such as 'x < 1e-9' (a box mesh has no named boundaries)",
                      None)
-        if any(spec.dirichlet for spec in self.boundaries.values()) and self.solver.linear == "iterative":
+        if any(set(spec.dirichlet) & set(evolving) for spec in self.boundaries.values()) \
+                and self.solver.linear == "iterative":
             fail("solver.linear", "lu or auto with Dirichlet boundaries (the block preconditioner does not "
                  "know them)", "iterative")
 
@@ -352,6 +363,19 @@ class CaseConfig:
     def variables(self) -> tuple[str, ...]:
         """Free-energy arguments: c, then the order parameters."""
         return ("c", *self.fields.order_parameters)
+
+    def displacement_names(self, dim: int | None = None) -> tuple[str, ...]:
+        """u_x, u_y (, u_z) of a ``dim``-D mesh when the case has an ``elasticity`` block, else none
+        (``dim`` None: the box's dimension, or 3 for a mesh file not read yet)."""
+        if self.elasticity is None:
+            return ()
+        dim = dim or (self.mesh.dim if self.mesh.file is None else 3)
+        return tuple(f"u_{a}" for a in AXES[:dim])
+
+    def field_names(self, dim: int | None = None) -> tuple[str, ...]:
+        """The fields of the Newton system in their order: c, mu, the order parameters, then the
+        displacement components (with elasticity)."""
+        return ("c", "mu", *self.fields.order_parameters, *self.displacement_names(dim))
 
     def kappa_eta(self) -> tuple[float, ...]:
         k = self.gradient.kappa_eta

@@ -6,6 +6,10 @@ Unknowns in one blocked Lagrange space u = (c, mu, eta_1, ..., eta_N):
     (mu, w)      - (g_c, w) - (kappa_c grad c, grad w)                    = 0
     (D_t eta_i, q_i) + (L_i(c, eta) [g_eta_i q_i + kappa_i grad eta_i . grad q_i]) = 0
 
+With an ``elasticity:`` block the displacement components u_x, u_y (, u_z) follow as more fields, the
+elastic driving forces join the mu and eta rows and mechanical equilibrium adds d rows
+(:mod:`pf_app.elasticity.coupling`, which builds those terms).
+
 D_t f = (a0 f + a1 f_n + a2 f_{n-1}) / dt with constants a: backward Euler (1, -1, 0) or
 variable-step BDF2.  The terms in g are integrated with the case's quadrature degree or, lumped,
 with the vertex rule (free_energy.integration).  The derivatives of g come either from UFL
@@ -34,7 +38,7 @@ from dolfinx import fem
 from pf_app.freeenergy.base import FreeEnergy
 from pf_app.formula import Formula
 from pf_app.phasefield.boundary import NamedFacets, dirichlet_conditions, flux_residual
-from pf_app.phasefield.case import CaseConfig
+from pf_app.phasefield.case import AXES, CaseConfig
 from pf_app.phasefield.layout import scalar_space
 from pf_app.phasefield.pointwise import NodalFreeEnergy, QuadratureFreeEnergy
 from pf_app.phasefield.sources import source_residual
@@ -104,9 +108,11 @@ class PhaseFieldModel:
     (:mod:`pf_app.phasefield.jacobian`)."""
 
     def __init__(self, mesh: dolfinx.mesh.Mesh, cfg: CaseConfig, fe: FreeEnergy, quadrature: bool,
-                 facets: NamedFacets | None = None):
+                 facets: NamedFacets | None = None, periodic_axes: tuple[int, ...] | None = None):
         n_eta = len(cfg.fields.order_parameters)
-        self.n_fields = n = 2 + n_eta
+        self.n_eta, self.n_chemical = n_eta, 2 + n_eta
+        self.n_fields = n = 2 + n_eta + len(cfg.displacement_names(mesh.topology.dim))
+        self.evolving = (0, *range(2, 2 + n_eta))  # the fields with a time derivative: c, eta_i
         element = basix.ufl.element("Lagrange", mesh.basix_cell(), cfg.fields.degree, shape=(n,))
         self.mesh, self.cfg, self.fe = mesh, cfg, fe
         self.V = fem.functionspace(mesh, element)
@@ -128,13 +134,24 @@ class PhaseFieldModel:
 
         # the BDF history a1 u_n + a2 u_{n-1} of each evolving field, one scalar function each, set once
         # per step (set_step): the residual then packs a quarter of what u_n and u_{n-1} would cost
-        self.history = {k: fem.Function(self.V0, name=f"history{k}") for k in (0, *range(2, n))}
+        self.history = {k: fem.Function(self.V0, name=f"history{k}") for k in self.evolving}
 
         def rate(i):
             return (self.bdf[0] * u[i] + self.history[i]) / self.dt
 
+        self.elastic = None
+        if cfg.elasticity is not None:
+            from pf_app.elasticity.coupling import ElasticCoupling
+
+            self.elastic = ElasticCoupling(cfg, mesh, u, self.n_chemical, L, dx)
+
         def rest(k, q):
-            """Row k of the residual without the derivatives of g."""
+            """Row k of the residual without the derivatives of g (the elastic terms included)."""
+            chemical = chemical_rest(k, q) if k < self.n_chemical else None
+            extra = self.elastic.row(k, q) if self.elastic is not None else None
+            return extra if chemical is None else chemical if extra is None else chemical + extra
+
+        def chemical_rest(k, q):
             if k == 0:
                 return (rate(0) * q + Mc * ufl.inner(ufl.grad(mu), ufl.grad(q))) * dx
             if k == 1:
@@ -144,7 +161,7 @@ class PhaseFieldModel:
 
         def coupling(k, q, dg):
             """Row k's part that is linear in the derivatives of g (dg[0] = g_c, dg[1 + i] = g_eta_i)."""
-            if k == 0:
+            if k == 0 or k >= self.n_chemical:
                 return None
             if k == 1:
                 return -dg[0] * q * dx_g
@@ -154,7 +171,7 @@ class PhaseFieldModel:
         for i in range(n_eta):
             gradient_energy += 0.5 * keta[i] * ufl.inner(ufl.grad(etas[i]), ufl.grad(etas[i]))
         if quadrature:
-            components = [0, *range(2, n)]
+            components = list(self.evolving)
             self.quadrature = NodalFreeEnergy(self.u, fe, components) if lumped \
                 else QuadratureFreeEnergy(self.u, fe, components, cfg.qdegree())
             pw = self.quadrature
@@ -204,16 +221,24 @@ class PhaseFieldModel:
                 g_part = coupling(k, q, dg)
                 g_part = None if g_part is None else ufl.derivative(g_part, u, direction)
                 if quadrature and coupling(k, q, dg) is not None:  # g's derivatives are coefficients: add their exact Hessian
-                    dfields = [w if j == l else 0 for j in (0, *range(2, n))]
+                    dfields = [w if j == l else 0 for j in self.evolving]
                     g_part += coupling(k, q, [sum(pw.hess[a, b] * dfields[b] for b in range(len(fields)))
                                               for a in range(len(fields))])
                 blocks[k].append(JacobianBlock.split(simplified(full), simplified(g_part), lumped, w))
         self.dirichlet = dirichlet_conditions(cfg, self.V0, facets, self.t)
+        if self.elastic is not None:  # the rigid-body modes nothing fixes: pinned as zero Dirichlet values
+            axes = tuple(AXES.index(a) for a in cfg.periodic) if periodic_axes is None else periodic_axes
+            self.elastic.add_pins(self.dirichlet, self.V0, axes)
         self.parts = FormParts(dx, dx_g, kc, keta, Mc, L, hessian_diagonal)
         self.residual_forms = [fem.form(r) for r in rows]
         self.jacobian_blocks = blocks
-        self.energy_form = fem.form(g * dx_g + gradient_energy * dx)
+        self.energy_form = fem.form(g * dx_g + gradient_energy * dx
+                                    + (self.elastic.energy_density * dx if self.elastic is not None else 0))
+        self.energy_part_forms = {} if self.elastic is None else {
+            "gradient_energy": fem.form(gradient_energy * dx), "elastic_energy": fem.form(self.elastic.energy_density * dx)}
         self.mass_form = fem.form(c * dx)
+        self.previous_mass_form = fem.form(self.u_n[0] * dx) \
+            if self.elastic is not None and self.elastic.unknown_mean else None  # for the mean strain (set_step)
         self.order_forms = [fem.form(abs(e) * dx) for e in etas]
         self.volume = mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * dx)), op=MPI.SUM)
 
@@ -231,6 +256,8 @@ class PhaseFieldModel:
         n, old, older = self.n_fields, self.u_n.x.array, self.u_nm1.x.array
         for k, h in self.history.items():
             h.x.array[:] = a1 * old[k::n] + (a2 * older[k::n] if a2 else 0.0)
+        if self.elastic is not None and self.elastic.unknown_mean:  # periodic box with a mean stress
+            self.elastic.set_mean_strain(self._total(self.previous_mass_form) / self.volume)
 
     # ---- diagnostics ------------------------------------------------------------------------------
     def _total(self, form) -> float:
@@ -248,6 +275,11 @@ class PhaseFieldModel:
     def mean_abs_order(self) -> list[float]:
         return [self._total(f) / self.volume for f in self.order_forms]
 
+    def energy_parts(self) -> dict[str, float]:
+        """The parts of the energy that energy.csv reports besides the total (with elasticity: the
+        gradient and the elastic energy)."""
+        return {name: self._total(form) for name, form in self.energy_part_forms.items()}
+
     def field_names(self) -> list[str]:
-        return ["c", "mu", *self.cfg.fields.order_parameters]
+        return list(self.cfg.field_names(self.mesh.topology.dim))
 

@@ -1,9 +1,11 @@
 """Results of a run in ``results/<run>/``.
 
-* ``fields.bp`` (VTX/ADIOS2; ParaView's ADIOS2VTXReader, or pyvista): c, mu and every eta on the
+* ``fields.bp`` (VTX/ADIOS2; ParaView's ADIOS2VTXReader, or pyvista): c, mu, every eta (and the
+  displacement components u_x, u_y, u_z: the periodic part w on periodic boxes) on the
   full (real) mesh at every ``fields_every`` steps and at ``output.times``; a resumed run writes
   ``fields.resume<k>.bp``.  Not created when a run writes no fields.
 * ``energy.csv``: step, t, dt, energy (total free energy), mass (integral of c), mean |eta_i|,
+  with elasticity the gradient and the elastic energy (``gradient_energy``, ``elastic_energy``),
   Newton iterations, rejected attempts so far, wall seconds; one row per accepted step, flushed
   every step, trimmed to the checkpoint on resume (incomplete rows of a killed run are dropped).
 * ``rejected.csv``: one row per rejected attempt (the step it tried, t, dt, Newton iterations, the
@@ -45,7 +47,7 @@ class RunOutput:
         self.model, self.comm = model, model.mesh.comm
         self.root = self.comm.rank == 0
         self.columns = ENERGY_COLUMNS[:5] + [f"mean_abs_{n}" for n in model.cfg.fields.order_parameters] \
-            + ENERGY_COLUMNS[5:]
+            + list(model.energy_part_forms) + ENERGY_COLUMNS[5:]
         if resume:
             checked_checkpoint(self.dir)  # before anything is created: a failed --resume leaves no folder
         if self.root:
@@ -85,7 +87,8 @@ class RunOutput:
                 w.writerows(rows)
 
     def log_energy(self, row: dict) -> None:
-        self._append("energy.csv", self.columns, row)
+        """One row of energy.csv at the model's current state (u): ``row`` plus the energy's parts."""
+        self._append("energy.csv", self.columns, {**row, **self.model.energy_parts()})
 
     def log_rejected(self, row: dict) -> None:
         self._append("rejected.csv", REJECTED_COLUMNS, row)

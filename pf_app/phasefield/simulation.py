@@ -105,7 +105,7 @@ class Simulation:
             raise exc.in_file(case.source) from None
         self.mesh = self.tagged.mesh
         fe = build_free_energy(cfg.free_energy, cfg.variables, file=case.source)
-        self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe), facets)
+        self.model = PhaseFieldModel(self.mesh, cfg, fe, use_quadrature(cfg.free_energy, fe), facets, self.periodic_axes)
         self.layout = SystemLayout(self.model.V, self.model.V0, self.periodic_axes)
         try:
             check_periodic_closure(self.model.dirichlet, self.layout)
@@ -144,6 +144,12 @@ class Simulation:
                 warn_if_not_periodic(self.mesh, self.cfg.initial, list(self.periodic_axes))
             self.solver.set_initial_guess(m.u_n)
             self.layout.prolong(self.solver.x, m.u_n)
+        if m.elastic is not None:  # the displacement in equilibrium with the initial fields
+            from pf_app.elasticity.coupling import equilibrate
+
+            m.u.x.array[:] = m.u_n.x.array
+            equilibrate(m, self.layout)
+            m.u_n.x.array[:] = m.u.x.array
         for f in (m.u_nm1, self.u_nm2, m.u):
             f.x.array[:] = m.u_n.x.array
 
@@ -179,7 +185,7 @@ class Simulation:
         n = m.V.dofmap.index_map.size_local * m.n_fields
         u = m.u.x.array[:n].reshape(-1, m.n_fields)
         pred = predicted[:n].reshape(-1, m.n_fields)
-        cols = [0, *range(2, m.n_fields)]
+        cols = list(m.evolving)
         diff = (u - pred)[:, cols]
         if self.cfg.time.error.norm == "max":
             norm = self.mesh.comm.allreduce(float(np.max(np.abs(diff), initial=0.0)), op=MPI.MAX)

@@ -64,7 +64,8 @@ class NewtonSolver:
         prefix = f"pf{next(_prefixes)}_"
         snes.setOptionsPrefix(prefix)
         dofs = self.x.getSize()
-        self.linear = choose_linear(cfg, dofs, model.mesh.topology.dim, model.cfg.gradient.kappa_c, bool(model.dirichlet))
+        chemical_dirichlet = any(model.dirichlet.by_field.get(k) for k in range(model.n_chemical))
+        self.linear = choose_linear(cfg, dofs, model.mesh.topology.dim, model.cfg.gradient.kappa_c, chemical_dirichlet)
         self.description = f"linear solver: {self.linear}" + (
             f" (auto: {dofs} unknowns in {model.mesh.topology.dim}D)" if cfg.linear == "auto" else "")
         self.lag = cfg.reuse_factorization
