@@ -21,6 +21,8 @@ from mpi4py import MPI
 FREE_MODE_RTOL = 1e-10
 #: a pin set whose last pivot is below this fraction of the first would not fix every free mode
 PIN_PIVOT_RTOL = 1e-8
+#: points this fraction of the body's size apart are equally extreme (ties go to the smallest coordinates)
+TIE_RTOL = 1e-9
 
 
 def rigid_modes(x: np.ndarray, dim: int) -> np.ndarray:
@@ -67,17 +69,27 @@ def choose_pins(modes: np.ndarray, coords: np.ndarray, dim: int, comm) -> list[t
     """(rank, local index, component) of one pinned degree of freedom per row of ``modes``, among the
     extreme points of ``coords`` (this rank's candidate points (n, 3), measured from the centre) along
     +-x, +-y (, +-z): the pivoted QR of the modes' values there picks the best-conditioned set (the
-    pins are far apart, so a rotation is fixed with the largest lever).  Collective."""
+    pins are far apart, so a rotation is fixed with the largest lever).  Ties between equally extreme
+    points go to the lexicographically smallest coordinates, so the pins are the same points on any
+    number of ranks.  Collective."""
     k = len(modes)
     if k == 0:
         return []
+    size = comm.allreduce(float(np.max(np.abs(coords), initial=0.0)), op=MPI.MAX)
+    tol = TIE_RTOL * max(size, 1e-300)
     candidates = []
     for direction in np.vstack([np.eye(3)[:dim], -np.eye(3)[:dim]]):
-        reach = coords @ direction if len(coords) else np.array([-np.inf])
-        i = int(np.argmax(reach))
-        best = comm.allgather((float(reach[i]), comm.rank, coords[i] if len(coords) else None, i))
-        _, rank, x, local = max(best, key=lambda t: (t[0], -t[1]))
-        candidates.append((rank, local, x))
+        local = None
+        if len(coords):
+            reach = coords @ direction
+            tied = np.flatnonzero(reach >= reach.max() - tol)
+            i = int(tied[np.lexsort(np.round(coords[tied] / tol).T[::-1])[0]])
+            local = (float(reach[i]), coords[i], i)
+        gathered = comm.allgather(local)
+        top = max(g[0] for g in gathered if g is not None)
+        rank = min((r for r, g in enumerate(gathered) if g is not None and g[0] >= top - tol),
+                   key=lambda r: tuple(np.round(gathered[r][1] / tol)))
+        candidates.append((rank, gathered[rank][2], gathered[rank][1]))
     points = np.array([c[2] for c in candidates])
     table = np.einsum("fm,mnd->ndf", modes, rigid_modes(points, dim)).reshape(-1, k)  # rows: (point, component)
     _, R, pivots = scipy.linalg.qr(table.T, pivoting=True)

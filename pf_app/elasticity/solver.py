@@ -60,6 +60,31 @@ def iterative_options(cfg) -> dict:
             "mg_levels_ksp_type": "chebyshev", "mg_levels_pc_type": "jacobi"}
 
 
+class CellStress:
+    """Per owned cell the integral of a stress (a 3x3 UFL tensor) and the cell's volume, from one
+    compiled form (a DG0 test function per Voigt component and one for the volume)."""
+
+    def __init__(self, mesh, stress, dx: ufl.Measure):
+        self.mesh, self.dim = mesh, mesh.topology.dim
+        Q = fem.functionspace(mesh, ("DG", 0, (7,)))
+        entries = ufl.as_vector([*(stress[i, j] for i, j in VOIGT_PAIRS), 1.0])
+        self.form = fem.form(ufl.inner(entries, ufl.TestFunction(Q)) * dx)
+
+    def integrals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Shapes (cells, 6) and (cells,)."""
+        n_cells = self.mesh.topology.index_map(self.dim).size_local
+        values = fem.assemble_vector(self.form).array[: 7 * n_cells].reshape(n_cells, 7)
+        return values[:, :6], values[:, 6]
+
+    def mean(self, cells: np.ndarray | None = None) -> np.ndarray:
+        """The volume mean over the owned ``cells`` (a boolean mask; all if None) of every rank, Voigt order."""
+        integral, volume = self.integrals()
+        if cells is not None:
+            integral, volume = integral[cells], volume[cells]
+        total = self.mesh.comm.allreduce(np.append(integral.sum(axis=0), volume.sum()), op=MPI.SUM)
+        return total[:6] / total[6]
+
+
 class MechanicalSolver:
     """u for fixed ``fields`` (UFL expressions of c, eta_1, ...: Functions of any space, constants).
 
@@ -109,25 +134,18 @@ class MechanicalSolver:
         return self.comm.allreduce(fem.assemble_scalar(self._energy_form), op=MPI.SUM)
 
     def cell_stress_integrals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per owned cell: the integral of sigma (Voigt order, tensor components) and the cell's volume,
-        shapes (cells, 6) and (cells,), from one compiled form (a DG0 test function per component)."""
+        """Per owned cell: the integral of sigma (Voigt order, tensor components) and the cell's volume
+        (:class:`CellStress`)."""
         if self._cell_form is None:
-            Q = fem.functionspace(self.mesh, ("DG", 0, (7,)))
-            sigma = self.stress()
-            entries = ufl.as_vector([*(sigma[i, j] for i, j in VOIGT_PAIRS), 1.0])
-            self._cell_form = fem.form(ufl.inner(entries, ufl.TestFunction(Q)) * self.dx)
-        n_cells = self.mesh.topology.index_map(self.dim).size_local
-        values = fem.assemble_vector(self._cell_form).array[: 7 * n_cells].reshape(n_cells, 7)
-        return values[:, :6], values[:, 6]
+            self._cell_form = CellStress(self.mesh, self.stress(), self.dx)
+        return self._cell_form.integrals()
 
     def mean_stress(self, cells: np.ndarray | None = None) -> np.ndarray:
         """The volume mean of sigma over the owned ``cells`` (a boolean mask; all cells if None) of
         every rank, as a Voigt vector (tensor components, order xx, yy, zz, yz, xz, xy)."""
-        integral, volume = self.cell_stress_integrals()
-        if cells is not None:
-            integral, volume = integral[cells], volume[cells]
-        total = self.comm.allreduce(np.append(integral.sum(axis=0), volume.sum()), op=MPI.SUM)
-        return total[:6] / total[6]
+        if self._cell_form is None:
+            self._cell_form = CellStress(self.mesh, self.stress(), self.dx)
+        return self._cell_form.mean(cells)
 
     # ---- boundary conditions ------------------------------------------------------------------------
     def _dirichlet(self) -> list:

@@ -25,7 +25,7 @@ from dolfinx import fem
 from pf_app.config import build
 from pf_app.elasticity import analytic
 from pf_app.elasticity.config import ElasticityConfig, build_law
-from pf_app.elasticity.solver import MechanicalSolver
+from pf_app.elasticity.solver import CellStress, MechanicalSolver
 
 MESHES = Path(__file__).resolve().parents[2] / "meshes"
 #: the geometry of the shipped meshes (meshes/eshelby_meshes.py)
@@ -87,17 +87,69 @@ def _block(E, nu, misfit, degree, linear, boundary=None) -> dict:
 def circular_inclusion(degree: int = 1, width: float = 0.0, linear: str = "lu", E: float = 100.0, nu: float = 0.3,
                        misfit: float = 0.01, comm=MPI.COMM_WORLD) -> InclusionResult:
     """Plane strain: the dilatational misfit e I (zz included) in a traction-free disk (meshes/eshelby_disk)."""
-    a, R = DISK["inclusion"], DISK["radius"]
+    a = DISK["inclusion"]
     solver, measured = _solve(read_mesh(DISK["file"], comm), _block(E, nu, misfit, degree, linear), a, width)
+    return InclusionResult(measured, _disk_exact(E, nu, misfit, width), solver)
+
+
+def _disk_exact(E: float, nu: float, misfit: float, width: float) -> np.ndarray:
+    """The core stress of the disk's inclusion (Voigt order): sharp, or the smeared profile's at the
+    core's mid radius (uniform there to e^-2(a/2)/width)."""
+    a, R = DISK["inclusion"], DISK["radius"]
     if width == 0:
         s, s_zz = analytic.disk_interior_stress(E, nu, misfit, a, R)
-    else:  # the exact stress of the smeared profile at the core's mid radius (uniform there to e^-2(a/2)/width)
+    else:
         def profile(r):
             return (1.0 + nu) * misfit * 0.5 * (1.0 - math.tanh((r - a) / width))
 
         s = analytic.disk_radial_stress(E, nu, profile, a / 4, R)[0]
         s_zz = nu * 2.0 * s - E * profile(0.0) / (1.0 + nu)
-    return InclusionResult(measured, np.array([s, s, s_zz, 0.0, 0.0, 0.0]), solver)
+    return np.array([s, s, s_zz, 0.0, 0.0, 0.0])
+
+
+def coupled_case(E: float = 100.0, nu: float = 0.3, misfit: float = 0.01, width: float = 0.02,
+                 linear: str = "lu") -> dict:
+    """The disk's smeared inclusion as a phase-field case (a mapping for :func:`pf_app.config.build`):
+    c = (1 - tanh((r - a)/width))/2, no free energy, a mobility (1e-12) so small that c stays put, the
+    displacement in the Newton system, traction-free (rigid modes pinned)."""
+    return {
+        "name": "eshelby_disk", "mesh": {"file": str(DISK["file"])},
+        "fields": {"order_parameters": [], "degree": 1},
+        "free_energy": {"kind": "formula", "formula": "0"},
+        "mobility": {"kind": "constant", "M": 1e-12}, "gradient": {"kappa_c": 1e-3},
+        "initial": {"c": {"kind": "formula", "formula": "0.5*(1 - tanh((sqrt(x^2 + y^2) - a)/w))",
+                          "parameters": {"a": DISK["inclusion"], "w": width}}},
+        "time": {"scheme": "backward_euler", "t_end": 1.0, "dt": 1.0, "adapt": "fixed"},
+        "solver": {"linear": linear},
+        "elasticity": _block(E, nu, misfit, 1, "lu"),
+    }
+
+
+def coupled_circular_inclusion(case: dict | None = None, comm=MPI.COMM_WORLD):
+    """:func:`coupled_case` (or ``case``) run for one Newton-solved step in the phase-field solver: the
+    core-mean stress (cells with midpoint r < a/2), the exact one, and the Simulation."""
+    from pf_app.phasefield.case import Case, CaseConfig
+    from pf_app.phasefield.simulation import Simulation
+
+    case = case or coupled_case()
+    cfg = build(CaseConfig, case)
+    sim = Simulation(Case(cfg, Path("<verification>"), Path("unused")), comm)
+    sim.set_initial_state()
+    m = sim.model
+    m.set_step(cfg.time.dt, None, cfg.time.scheme)
+    m.u.x.array[:] = m.u_n.x.array
+    converged, _ = sim.solver.solve()
+    if not converged:
+        raise RuntimeError(f"the coupled Eshelby step did not converge: {sim.solver.failure()}")
+    mesh, dim = m.mesh, m.mesh.topology.dim
+    n_cells = mesh.topology.index_map(dim).size_local
+    midpoints = dolfinx.mesh.compute_midpoints(mesh, dim, np.arange(n_cells, dtype=np.int32))
+    core = np.linalg.norm(midpoints[:, :dim], axis=1) < DISK["inclusion"] / 2
+    measured = CellStress(mesh, m.elastic.stress, m.elastic.dx).mean(core)
+    el = case["elasticity"]
+    E, nu = el["stiffness"][0]["E"], el["stiffness"][0]["nu"]
+    exact = _disk_exact(E, nu, el["parameters"]["misfit"], case["initial"]["c"]["parameters"]["w"])
+    return measured, exact, sim
 
 
 def spherical_inclusion(degree: int = 2, linear: str = "lu", E: float = 100.0, nu: float = 0.3, misfit: float = 0.01,
