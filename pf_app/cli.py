@@ -21,6 +21,7 @@ from pf_app.config import ConfigError
 #: Modules providing ``register(subparsers)``, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "pf_app.phasefield.cli",
+    "pf_app.elasticity.cli",
     "pf_app.montecarlo.cli",
     "pf_app.surrogate.cli",
     "pf_app.idnn.cli",

@@ -13,15 +13,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args, output_type: type | None = None) -> int:
+    """``output_type``: the :class:`pf_app.phasefield.output.RunOutput` that writes the results (None:
+    RunOutput itself; commands that add files to a run pass their own)."""
     import sys
 
     from pf_app.phasefield.case import load_case
+    from pf_app.phasefield.output import RunOutput
     from pf_app.phasefield.simulation import StepSizeTooSmall, simulate
 
     case = load_case(args.config, args.set, args.output)
     try:
-        summary = simulate(case, resume=args.resume, progress=not args.quiet)
+        summary = simulate(case, resume=args.resume, progress=not args.quiet, output_type=output_type or RunOutput)
     except StepSizeTooSmall as exc:
         print(f"stopped: {exc}", file=sys.stderr)
         return 3

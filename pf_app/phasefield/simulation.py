@@ -306,11 +306,12 @@ class Simulation:
                           time.perf_counter() - wall0, m.energy(), m.mass(), s.rejected, stopped_by)
 
 
-def simulate(case: Case, resume: bool = False, progress: bool = True) -> RunSummary:
-    """Run a case from its start or its checkpoint; results go to ``case.output_dir``."""
+def simulate(case: Case, resume: bool = False, progress: bool = True, output_type: type = RunOutput) -> RunSummary:
+    """Run a case from its start or its checkpoint; results go to ``case.output_dir`` (written by
+    ``output_type``, a :class:`RunOutput` that may add files, e.g. :mod:`pf_app.elasticity.pfhub4`)."""
     with StopSignals() as stop:
         sim = Simulation(case)
-        output = RunOutput(case.output_dir, sim.model, case.config, resume)
+        output = output_type(case.output_dir, sim.model, case.config, resume)
         try:
             sim.start(output, resume)
             return sim.advance(output, progress, stop)
