@@ -49,8 +49,9 @@ class NetworkEnergy:
     def from_files(cls, keras_path: str | Path) -> "NetworkEnergy":
         """A model saved by ``pf_app surrogate`` (``models/surrogate_<method>.keras`` and the JSON
         beside it: species, site positions and cell, standardization).  Imports TensorFlow."""
-        import keras
+        from pf_app.surrogate.tensorflow_import import tensorflow_and_keras
 
+        _, keras = tensorflow_and_keras()
         keras_path = Path(keras_path)
         meta = json.loads(keras_path.with_suffix(".json").read_text())
         if "E" not in meta["method"]:

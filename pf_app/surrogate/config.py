@@ -47,6 +47,7 @@ class DatasetConfig:
 
     source: Literal["lsms_npz", "lsms_raw", "extxyz", "labeler"] = "lsms_npz"
     path: Path | None = None
+    pattern: str = "out*_*"  # lsms_raw: the file names read (a glob): out_<id> and output_<id>
     max_per_composition: int = bounded(1000, ge=1)
     # exact: identical site vectors; symmetry: also images under the lattice's space group
     deduplicate: Literal["none", "exact", "symmetry"] = "symmetry"

@@ -14,11 +14,11 @@ import time
 
 import numpy as np
 
-import keras
-import tensorflow as tf
-
 from pf_app.progress import Progress
 from pf_app.surrogate.config import NetworkConfig, TrainConfig
+from pf_app.surrogate.tensorflow_import import tensorflow_and_keras
+
+tf, keras = tensorflow_and_keras()
 
 tf.get_logger().setLevel("ERROR")  # no retracing warnings: one model per method is built on purpose
 

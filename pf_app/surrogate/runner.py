@@ -50,12 +50,13 @@ def cv_fingerprint(cfg: SurrogateConfig, data_summary: dict, hidden) -> str:
 
 def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, config_file=None) -> dict:
     """``config_file`` is named in configuration errors.  The data are loaded (and checked) before
-    the output folder is made, so a run that fails on its input leaves no folder behind."""
+    the output folder is made, so a run that fails on its input leaves no folder behind (and
+    TensorFlow is imported only after the data have loaded)."""
+    t_start = time.perf_counter()
+    data, data_summary = load_dataset(cfg.data, cfg.seed, config_file, progress)
     from pf_app.surrogate.evaluator import NumpySurrogate
     from pf_app.surrogate.training import evaluate, fit_method
 
-    t_start = time.perf_counter()
-    data, data_summary = load_dataset(cfg.data, cfg.seed, config_file)
     output.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     if cfg.output.write_extxyz:
