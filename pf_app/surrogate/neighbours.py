@@ -19,7 +19,8 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class NeighbourList:
-    """Pairs sorted by centre site, then by distance: site i's pairs are ``ptr[i]:ptr[i + 1]``;
+    """Pairs sorted by centre site, then by distance, then by vector: site i's pairs are
+    ``ptr[i]:ptr[i + 1]``;
     ``neighbour`` (P,) the site index j, ``vector`` (P, 3) ``r_j + T - r_i`` [angstrom],
     ``shell`` (P,) index into ``shell_distances`` (ascending, angstrom)."""
 
@@ -74,7 +75,8 @@ def neighbour_list(cell: np.ndarray, positions: np.ndarray, cutoff: float, tol: 
     keep = distance > tol  # not the site itself
     centre, image, vector, distance = centre[keep], image[keep], vector[keep], distance[keep]
     rounded = np.round(distance / tol).astype(np.int64)
-    order = np.lexsort((rounded, centre))
+    v = np.round(vector / tol).astype(np.int64)  # within a shell: by vector, the same order on every site
+    order = np.lexsort((v[:, 2], v[:, 1], v[:, 0], rounded, centre))
     centre, image, vector, rounded = centre[order], image[order], vector[order], rounded[order]
     levels, shell = np.unique(rounded, return_inverse=True)
     ptr = np.concatenate([[0], np.cumsum(np.bincount(centre, minlength=m))])

@@ -118,6 +118,14 @@ def lsms_fept_lattice() -> Lattice:
     return bcc_supercell(LSMS_FEPT_A_BOHR * BOHR_ANGSTROM, (4, 2, 2), LSMS_FEPT_C_BOHR * BOHR_ANGSTROM, (2, 2, 2))
 
 
+def replica(lattice: Lattice, n: int) -> Lattice:
+    """The n x n x n replica of a cell: its sites copy by copy (copies x fastest), each copy in the
+    cell's site order, so that a configuration of the replica is ``np.tile(numbers, n ** 3)``."""
+    shifts = np.array([(i, j, k) for k in range(n) for j in range(n) for i in range(n)]) @ lattice.cell
+    positions = (shifts[:, None, :] + lattice.positions[None]).reshape(-1, 3)
+    return Lattice(f"{lattice.name} x{n}", positions, lattice.cell * n)
+
+
 def orthogonal_cell(positions: np.ndarray, tol: float = 1e-3) -> np.ndarray:
     """The orthogonal supercell (3, 3) [angstrom] that the site ``positions`` tile periodically.
 
