@@ -82,6 +82,20 @@ def _undo(index, touched, saved, nt):
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
+def _swapped(a, b, u, v, occ, order, where, sublattice, counts):
+    """Record an accepted swap: A site ``a`` (at ``order[v]``) becomes B, B site ``b`` (at
+    ``order[u]``) becomes A; ``order``/``where`` and the sublattice counts follow."""
+    occ[a] = 1
+    occ[b] = 0
+    order[u] = a
+    order[v] = b
+    where[a] = u
+    where[b] = v
+    counts[sublattice[a]] += 1
+    counts[sublattice[b]] -= 1
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
 def _apart(a, b, frac, cell, reach_sq):
     """True when sites a and b are farther apart than ``sqrt(reach_sq)`` (minimum image)."""
     r_sq = 0.0
@@ -167,14 +181,7 @@ def swap_blocks(occ, index, site_energy, neighbours, column_stride, own_stride, 
                     _apply_alone(b, -1, index, site_energy, neighbours, column_stride, own_stride, table)
                 else:
                     _keep(site_energy, touched, nt, new_energy)
-                occ[a] = 1
-                occ[b] = 0
-                order[u] = a
-                order[v] = b
-                where[a] = u
-                where[b] = v
-                counts[sublattice[a]] += 1
-                counts[sublattice[b]] -= 1
+                _swapped(a, b, u, v, occ, order, where, sublattice, counts)
                 e_tot += d_e
                 accepted += 1
             elif not alone:
@@ -274,14 +281,7 @@ def wang_landau_swaps(occ, index, site_energy, neighbours, column_stride, own_st
             take = (r >> np.uint64(11)) * _UNIFORM < math.exp(min(ln_g[current] - ln_g[target], 0.0))
         if take:
             _keep(site_energy, touched, nt, new_energy)
-            occ[a] = 1
-            occ[b] = 0
-            order[u] = a
-            order[v] = b
-            where[a] = u
-            where[b] = v
-            counts[sublattice[a]] += 1
-            counts[sublattice[b]] -= 1
+            _swapped(a, b, u, v, occ, order, where, sublattice, counts)
             e_tot += d_e
             current = target
             accepted += 1
