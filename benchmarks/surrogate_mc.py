@@ -40,9 +40,9 @@ def emit(name, value, unit, baseline=None, ratio=None):
 
 def mc_steps_per_second(n_steps: int, n_walkers: int = 1000) -> tuple[float, float]:
     """(steps per wall second, process CPU seconds)."""
-    from pf_app.surrogate.cell_energy import NetworkEnergy
+    from pf_app.montecarlo.energy_models import NetworkEnergy
     from pf_app.surrogate.evaluator import NumpySurrogate
-    from pf_app.surrogate.fixed_cell_mc import WalkerState, metropolis, random_occupations
+    from pf_app.montecarlo.fixed_cell_mc import WalkerState, metropolis, random_occupations
     from pf_app.surrogate.structures import lsms_fept_lattice
 
     rng = np.random.default_rng(0)
@@ -63,12 +63,12 @@ def mc_steps_per_second(n_steps: int, n_walkers: int = 1000) -> tuple[float, flo
 
 
 def wang_landau_error(ln_f_final: float) -> tuple[float, dict]:
-    from pf_app.surrogate.cell_energy import PairEnergy
-    from pf_app.surrogate.fixed_cell_mc import WalkerState, random_occupations
+    from pf_app.montecarlo.energy_models import PairEnergy
+    from pf_app.montecarlo.fixed_cell_mc import WalkerState, random_occupations
     from pf_app.surrogate.labelers import LatticeLabeler
     from pf_app.surrogate.pairmodel import LinearPairModel
     from pf_app.surrogate.structures import lsms_cuau_lattice
-    from pf_app.surrogate.wang_landau import wang_landau
+    from pf_app.montecarlo.wang_landau import wang_landau
 
     lab = LatticeLabeler.load()
     coef = np.array(lab.composition_coefficients_eV + lab.pair_coefficients_eV)

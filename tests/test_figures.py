@@ -27,7 +27,7 @@ import pf_app.idnn.plots
 import pf_app.learn.loop
 import pf_app.learn.report
 import pf_app.montecarlo.phase_diagram as pd
-import pf_app.surrogate.mc_runner
+import pf_app.montecarlo.surrogate_runner
 import pf_app.surrogate.report
 from pf_app.mu_table import MuTable
 from pf_app.viz.figures import save_figure, subplots

@@ -25,10 +25,10 @@ def run(args: argparse.Namespace) -> int:
     from pf_app.config import parse_overrides
     from pf_app.montecarlo.campaign import finish_outputs, run_campaign
     from pf_app.montecarlo.config import load_campaign
-    from pf_app.surrogate.mc_config import is_surrogate_mc
+    from pf_app.montecarlo.surrogate_config import is_surrogate_mc
 
     if is_surrogate_mc(args.config):  # kind: surrogate_mc -> fixed-cell MC with a surrogate energy
-        from pf_app.surrogate.mc_runner import run_from_args
+        from pf_app.montecarlo.surrogate_runner import run_from_args
 
         return run_from_args(args)
     cfg = load_campaign(args.config, parse_overrides(args.set))

@@ -11,6 +11,8 @@ def register(sub) -> None:
     p = sub.add_parser("surrogate", help="multitask alloy surrogates: train, cross-validate, report")
     p.add_argument("config", help="surrogate file, e.g. inputs/surrogate_cuau.yaml")
     add_config_options(p, "cv.k=3")
+    p.add_argument("--verbose", action="store_true",
+                   help="also show TensorFlow's own start-up log lines (oneDNN, absl), hidden by default")
     p.set_defaults(func=run)
 
 
@@ -23,6 +25,10 @@ def run(args) -> int:
     overrides = parse_overrides(args.set)
     cfg = load_config(args.config, overrides)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.verbose:  # read by every process that imports TensorFlow (the workers inherit it)
+        from pf_app.surrogate.tensorflow_import import VERBOSE_ENV
+
+        os.environ[VERBOSE_ENV] = "1"
     from pf_app.surrogate.runner import run_surrogate
 
     output = Path(args.output) if args.output else cfg.output.directory

@@ -47,6 +47,7 @@ class DatasetConfig:
 
     source: Literal["lsms_npz", "lsms_raw", "extxyz", "labeler"] = "lsms_npz"
     path: Path | None = None
+    pattern: str = "out*_*"  # lsms_raw: the file names read (a glob): out_<id> and output_<id>
     max_per_composition: int = bounded(1000, ge=1)
     # exact: identical site vectors; symmetry: also images under the lattice's space group
     deduplicate: Literal["none", "exact", "symmetry"] = "symmetry"
@@ -60,16 +61,27 @@ class DatasetConfig:
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
     """Shared trunk ``hidden`` widths, then one task-specific hidden layer per task whose widths
-    split ``task_width`` evenly among the tasks trained together (as in the seed)."""
+    split ``task_width`` evenly among the tasks trained together (as in the seed).
 
+    ``kind``: ``fixed_cell`` (the seed's network: the one-hot species of every site of the data set's
+    cell in, E per cell and C, M per site out) or ``local`` (the local-environment network: the same
+    trunk and heads applied to every site's periodic neighbourhood, :mod:`.local_environment`, with
+    ``shells`` neighbour shells and the pair-class features of the first ``pair_shells`` of them;
+    E = the sum of site energies, C and M per site; any cell size)."""
+
+    kind: Literal["fixed_cell", "local"] = "fixed_cell"
     hidden: tuple[int, ...] = (512, 512)
     task_width: int = bounded(512, ge=1)
     activation: str = "gelu"
     alpha: dict[str, float] = dataclasses.field(default_factory=lambda: {"E": 1.0, "C": 1.0, "M": 1.0})
+    shells: int = bounded(4, ge=1)  # local: neighbour shells of a site's environment
+    pair_shells: int = bounded(0, ge=0)  # local: 0 = counts per shell only (what Monte Carlo tabulates)
 
     def check(self, fail):
         if any(w < 1 for w in self.hidden):
             fail("hidden", "positive layer widths", list(self.hidden))
+        if self.pair_shells > self.shells:
+            fail("pair_shells", f"at most shells ({self.shells})", self.pair_shells)
         if set(self.alpha) - set(TASKS) or any(a < 0 for a in self.alpha.values()):
             fail("alpha", "non-negative weights for keys among E, C, M", self.alpha)
 

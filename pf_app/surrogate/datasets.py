@@ -76,7 +76,7 @@ def mixing_energy_eV(data: AlloyData, references: dict[int, float]) -> np.ndarra
     return data.energy_eV - data.counts(species) @ np.array([references[z] for z in species])
 
 
-def deduplicate(data: AlloyData, perms: np.ndarray | None = None) -> AlloyData:
+def deduplicate(data: AlloyData, perms: np.ndarray | None = None, progress: bool = False) -> AlloyData:
     """Keep the first occurrence of each configuration (order of ``data`` preserved).
 
     Without ``perms`` only identical site vectors count as repeats (LSMS CuAu: 3,007).  With the
@@ -84,10 +84,76 @@ def deduplicate(data: AlloyData, perms: np.ndarray | None = None) -> AlloyData:
     that are images of each other by a symmetry count as repeats too: they are the same physical
     configuration (LSMS CuAu: 28,979 distinct vectors but 18,265 distinct configurations, energies
     equal within 0.06 meV/cell), and leaving them in lets a test configuration's image sit in training.
+    Small cells (a configuration packs into 52 bits) compare :func:`canonical_keys`; larger ones
+    (a 1,024-site cell has 49,152 operations) :func:`distinct_by_search`.
     """
-    keys = data.numbers if perms is None else canonical_keys(data.numbers, perms)
-    _, first = np.unique(keys, axis=0, return_index=True)
-    return data.subset(np.sort(first))
+    if perms is None:
+        _, first = np.unique(data.numbers, axis=0, return_index=True)
+        return data.subset(np.sort(first))
+    if _key_bits(data.numbers) * data.numbers.shape[1] <= 52:
+        _, first = np.unique(canonical_keys(data.numbers, perms), return_index=True)
+        return data.subset(np.sort(first))
+    return data.subset(distinct_by_search(data, perms, progress))
+
+
+def _key_bits(numbers: np.ndarray) -> int:
+    return max(1, int(np.ceil(np.log2(len(np.unique(numbers))))))
+
+
+def symmetry_invariants(data: AlloyData, n_shells: int = 3) -> np.ndarray:
+    """(N, S + 2 K) integers equal for configurations related by any lattice symmetry: the species
+    counts, and per neighbour shell k the number of pairs (each bond counted from both ends) of equal
+    species and the sum of products of the species codes over pairs."""
+    from pf_app.surrogate.neighbours import first_shells
+
+    codes = np.searchsorted(np.unique(data.numbers), data.numbers).astype(np.int16)
+    pairs = first_shells(data.lattice.cell, data.lattice.positions, n_shells)
+    ends = [(pairs.centre[pairs.shell == k], pairs.neighbour[pairs.shell == k]) for k in range(n_shells)]
+    out = []
+    for chunk in np.array_split(codes, max(1, len(codes) // 256)):  # ~1e7 pair entries at a time
+        columns = [np.stack([(chunk == c).sum(axis=1) for c in range(codes.max() + 1)], axis=1)]
+        for i, j in ends:
+            columns.append(np.stack([(chunk[:, i] == chunk[:, j]).sum(axis=1),
+                                     (chunk[:, i].astype(np.int32) * chunk[:, j]).sum(axis=1)], axis=1))
+        out.append(np.hstack(columns))
+    return np.concatenate(out)
+
+
+def images_of_each_other(a: np.ndarray, b: np.ndarray, perms: np.ndarray, block: int = 8) -> bool:
+    """True when ``b[perms[g]] == a`` for some operation g, i.e. a and b (site species (M,)) are
+    symmetry images.  A sieve over the operations: the sites are taken ``block`` at a time, the
+    sites of a's rarest species first, and only the operations that agree on every site so far are
+    kept, so a test costs ~G log G + M, not G M."""
+    _, species, counts = np.unique(a, return_inverse=True, return_counts=True)
+    order = np.argsort(counts[species], kind="stable")
+    candidates = np.arange(len(perms))
+    for start in range(0, len(a), block):
+        cols = order[start:start + block]
+        candidates = candidates[(b[perms[candidates[:, None], cols]] == a[cols]).all(axis=1)]
+        if not len(candidates):
+            return False
+    return True
+
+
+def distinct_by_search(data: AlloyData, perms: np.ndarray, progress: bool = False) -> np.ndarray:
+    """Sorted indices of the first configuration of every symmetry class: configurations are
+    grouped by :func:`symmetry_invariants` (equal for images), and within a group each is compared
+    (:func:`images_of_each_other`) with the classes found so far."""
+    from pf_app.progress import Progress
+
+    _, group = np.unique(symmetry_invariants(data), axis=0, return_inverse=True)
+    group = group.ravel()
+    found: dict[int, list[int]] = {}
+    keep = []
+    with Progress("symmetry de-duplication", len(data), unit="config", every_s=10, enabled=progress,
+                  initial=0) as bar:
+        for n, row in enumerate(data.numbers):
+            classes = found.setdefault(int(group[n]), [])
+            if not any(images_of_each_other(row, data.numbers[r], perms) for r in classes):
+                classes.append(n)
+                keep.append(n)
+            bar.update(n + 1)
+    return np.array(keep, dtype=np.int64)
 
 
 def canonical_keys(numbers: np.ndarray, perms: np.ndarray, chunk: int = 2048) -> np.ndarray:
@@ -96,7 +162,7 @@ def canonical_keys(numbers: np.ndarray, perms: np.ndarray, chunk: int = 2048) ->
     in 52 bits (binary alloys up to 52 sites, ternary/quaternary up to 26)."""
     species = np.unique(numbers)
     m = numbers.shape[1]
-    bits = max(1, int(np.ceil(np.log2(len(species)))))
+    bits = _key_bits(numbers)
     if bits * m > 52:
         raise ValueError(f"symmetry keys need {bits * m} bits; at most 52 fit (float64 mantissa)")
     codes = np.searchsorted(species, numbers).astype(np.float64)

@@ -1,5 +1,9 @@
 """A TensorFlow-free forward pass of a trained surrogate (weights as numpy arrays), for fast
-batched prediction (the benchmark's configurations per second) and for use inside Monte Carlo."""
+batched prediction (the benchmark's configurations per second) and for use inside Monte Carlo.
+
+Both networks of :mod:`.model`: the fixed-cell one (one-hot (N, M S) in) and the local one (site
+features (N, M, F) in; the same Dense layers act on every site, E is the mean of the sites' ``out_E``
+values, C and M the per-site values)."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ class NumpySurrogate:
     species: tuple[int, ...]
     trunk: list
     heads: dict
+    local: bool = False  # the local-environment network (site features in)
 
     @classmethod
     def from_keras(cls, model, species: tuple[int, ...]) -> "NumpySurrogate":
@@ -44,7 +49,7 @@ class NumpySurrogate:
         trunk = [dense(model.get_layer(n)) for n in names if n.startswith("trunk_")]
         tasks = [n.removeprefix("out_") for n in names if n.startswith("out_")]
         heads = {t: [dense(model.get_layer(f"head_{t}")), dense(model.get_layer(f"out_{t}"))] for t in tasks}
-        return cls(tuple(species), trunk, heads)
+        return cls(tuple(species), trunk, heads, local=len(model.inputs[0].shape) == 3)
 
     def predict_one_hot(self, x: np.ndarray, batch_size: int = 8192, tasks: str | None = None) -> dict[str, np.ndarray]:
         """Standardized predictions for (N, M * S) float32 one-hot inputs (only the heads of
@@ -57,8 +62,27 @@ class NumpySurrogate:
         return {t: np.concatenate(v)[:, 0] if t == "E" else np.concatenate(v) for t, v in out.items()}
 
     def predict_numbers(self, numbers: np.ndarray, batch_size: int = 8192) -> dict[str, np.ndarray]:
-        """Standardized predictions for (N, M) atomic numbers in the lattice site order."""
+        """Standardized predictions for (N, M) atomic numbers in the lattice site order (fixed-cell)."""
         return self.predict_one_hot(one_hot(numbers, self.species), batch_size)
+
+    def site_values(self, features: np.ndarray, tasks: str | None = None) -> dict[str, np.ndarray]:
+        """Local network: (..., F) site features -> each head's standardized value per site (...)."""
+        h = _forward(np.asarray(features, dtype=np.float32), self.trunk)
+        return {t: _forward(h, self.heads[t])[..., 0] for t in (tasks or self.heads)}
+
+    def predict_features(self, features: np.ndarray, batch_size: int = 2048, tasks: str | None = None) -> dict[str, np.ndarray]:
+        """Local network: standardized predictions for (N, M, F) site features (E: the mean of the
+        site values, as the Keras model; C, M: per site)."""
+        out = {t: [] for t in (tasks or self.heads)}
+        for start in range(0, len(features), batch_size):
+            sites = self.site_values(features[start:start + batch_size], "".join(out))
+            for t in out:
+                out[t].append(sites[t].mean(axis=1) if t == "E" else sites[t])
+        return {t: np.concatenate(v) for t, v in out.items()}
+
+    def predict_inputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Either network on its own input: one-hot (N, M S) or site features (N, M, F)."""
+        return self.predict_features(x) if self.local else self.predict_one_hot(x)
 
 
 def _forward(h, layers):

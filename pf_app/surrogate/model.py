@@ -1,10 +1,19 @@
-"""Keras multitask MLP: one-hot sites in, energy / per-site charge / per-site moment out.
+"""Keras multitask networks: energy / per-site charge / per-site moment out.
 
 Architecture (names are part of the format read by :mod:`.evaluator`): a shared trunk of Dense
 layers ``trunk_0, trunk_1, ...``; for each task t in the method (e.g. ``"EC"``) a task-specific hidden
 layer ``head_<t>`` of width ``task_width // n_tasks`` (the seed splits the width among the tasks) and
-a linear output ``out_<t>`` (1 value for E, M values for C and M).  Loss: ``sum_t alpha_t MSE_t`` on
-standardized targets.  Inputs are :func:`~.structures.one_hot` vectors (site-major).
+a linear output ``out_<t>``.  Loss: ``sum_t alpha_t MSE_t`` on standardized targets.
+
+* :func:`build_model`, the fixed-cell network (the seed's): input the :func:`~.structures.one_hot`
+  vector of the cell (site-major); ``out_E`` 1 value, ``out_C``, ``out_M`` M values.
+* :func:`build_local_model`, the local-environment network: input the (M, F) site features of
+  :mod:`.local_environment` for any number of sites M; the trunk and the heads act on every site
+  alike (Dense on the last axis), ``out_<t>`` gives one value per site; C and M are those values, and
+  the standardized energy of the cell is their mean over the sites (``E``, a
+  ``GlobalAveragePooling1D``).  With E standardized per cell of M0 sites, z_E = (E - mean) / std,
+  the site energy is ``(mean + std z_i) / M0`` [eV] and the cell's energy their sum: a sum of site
+  energies, the same for every replica of a cell per site (size consistent).
 TensorFlow is imported here, so import this module lazily (inside CLI functions).
 """
 
@@ -14,11 +23,11 @@ import time
 
 import numpy as np
 
-import keras
-import tensorflow as tf
-
 from pf_app.progress import Progress
 from pf_app.surrogate.config import NetworkConfig, TrainConfig
+from pf_app.surrogate.tensorflow_import import tensorflow_and_keras
+
+tf, keras = tensorflow_and_keras()
 
 tf.get_logger().setLevel("ERROR")  # no retracing warnings: one model per method is built on purpose
 
@@ -55,17 +64,44 @@ def build_model(method: str, n_sites: int, n_species: int, cfg: NetworkConfig,
     return keras.Model(inputs, outputs, name=f"surrogate_{method}")
 
 
-def _dataset(codes, targets, perms, n_species, batch_size, shuffle, seed, threads):
-    """tf.data pipeline: integer site codes -> one-hot, with a random site permutation per sample
-    (applied alike to per-site targets) when ``perms`` is given.  Its thread pool is capped at
-    ``threads`` so that parallel CV workers do not oversubscribe the cores."""
+def build_local_model(method: str, n_features: int, cfg: NetworkConfig,
+                      hidden: tuple[tuple[int, str], ...] | None = None, seed: int = 0) -> keras.Model:
+    """The local-environment network for ``method`` (module docstring); ``hidden`` as in
+    :func:`build_model`."""
+    keras.utils.set_random_seed(seed)
+    hidden = hidden or tuple((w, cfg.activation) for w in cfg.hidden)
+    inputs = keras.Input((None, n_features), name="site_features")
+    h = inputs
+    for i, (width, act) in enumerate(hidden):
+        h = keras.layers.Dense(width, activation=act, name=f"trunk_{i}")(h)
+    head_width = max(1, cfg.task_width // len(method))
+    outputs = {}
+    for t in method:
+        g = keras.layers.Dense(head_width, activation=hidden[-1][1] if hidden else cfg.activation,
+                               name=f"head_{t}")(h)
+        per_site = keras.layers.Dense(1, name=f"out_{t}")(g)
+        outputs[t] = (keras.layers.GlobalAveragePooling1D(name="site_mean_E")(per_site) if t == "E"
+                      else keras.layers.Reshape((-1,), name=f"sites_{t}")(per_site))
+    return keras.Model(inputs, outputs, name=f"local_{method}")
+
+
+def _dataset(inputs, targets, perms, n_species, batch_size, shuffle, seed, threads):
+    """tf.data pipeline.  ``inputs``: integer site codes (N, M) of the fixed-cell network -> one-hot,
+    with a random site permutation per sample (applied alike to per-site targets) when ``perms`` is
+    given; or float site features (N, M, F) of the local network, passed as they are (invariant by
+    construction: no augmentation).  Its thread pool is capped at ``threads`` so that parallel CV
+    workers do not oversubscribe the cores."""
     options = tf.data.Options()
     options.threading.private_threadpool_size = threads
     options.threading.max_intra_op_parallelism = 1
-    ds = tf.data.Dataset.from_tensor_slices((codes.astype(np.int32), targets)).with_options(options)
+    features = np.issubdtype(inputs.dtype, np.floating)
+    data = inputs.astype(np.float32) if features else inputs.astype(np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((data, targets)).with_options(options)
     if shuffle:
-        ds = ds.shuffle(len(codes), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
+    if features:
+        return ds.prefetch(2)
     perm_table = None if perms is None else tf.constant(perms, dtype=tf.int32)
 
     def prepare(c, y):
@@ -112,7 +148,8 @@ def train_model(model: keras.Model, codes_train: np.ndarray, y_train: dict, code
     """Fit on standardized targets with early stopping (best validation weights restored), or
     until the validation loss reaches ``cfg.target_val_loss``.
 
-    ``codes_*`` are (N, M) species indices; ``y_*`` map task letters to standardized arrays.
+    ``codes_*`` are (N, M) species indices (fixed-cell network) or (N, M, F) float site features
+    (local network, :func:`_dataset`); ``y_*`` map task letters to standardized arrays.
     Returns the Keras history plus ``seconds`` (wall time) and ``epochs``.
     """
     tasks = list(model.output.keys()) if isinstance(model.output, dict) else list(y_train)

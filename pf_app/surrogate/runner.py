@@ -29,11 +29,12 @@ from pf_app.surrogate.structures import one_hot
 
 
 def predictions_per_second(fast, x: np.ndarray, min_configs: int = 200_000) -> float:
-    """Configurations per second of the numpy evaluator on one-hot ``x`` (repeated to ``min_configs``)."""
+    """Configurations per second of the numpy evaluator on its input ``x`` (one-hot or site
+    features; repeated to ``min_configs``)."""
     reps = max(1, int(np.ceil(min_configs / len(x))))
-    batch = np.tile(x, (reps, 1))
+    batch = np.tile(x, (reps,) + (1,) * (x.ndim - 1))
     t0 = time.perf_counter()
-    fast.predict_one_hot(batch)
+    fast.predict_inputs(batch)
     return len(batch) / (time.perf_counter() - t0)
 
 
@@ -50,19 +51,21 @@ def cv_fingerprint(cfg: SurrogateConfig, data_summary: dict, hidden) -> str:
 
 def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, config_file=None) -> dict:
     """``config_file`` is named in configuration errors.  The data are loaded (and checked) before
-    the output folder is made, so a run that fails on its input leaves no folder behind."""
+    the output folder is made, so a run that fails on its input leaves no folder behind (and
+    TensorFlow is imported only after the data have loaded)."""
+    t_start = time.perf_counter()
+    data, data_summary = load_dataset(cfg.data, cfg.seed, config_file, progress)
+    environment = local_environment(cfg, data, config_file)
     from pf_app.surrogate.evaluator import NumpySurrogate
     from pf_app.surrogate.training import evaluate, fit_method
 
-    t_start = time.perf_counter()
-    data, data_summary = load_dataset(cfg.data, cfg.seed, config_file)
     output.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     if cfg.output.write_extxyz:
         from pf_app.surrogate.atoms_io import write_extxyz
 
         write_extxyz(output / "dataset.extxyz", data)
-    problem = Problem.from_data(data)
+    problem = Problem.from_data(data, environment)
     groups = composition_groups(data)
     rng = np.random.default_rng(cfg.seed)
     folds = kfold_per_composition(groups, cfg.cv.k, rng, cfg.cv.validation_fraction)
@@ -88,10 +91,12 @@ def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, con
         summary["cv_resumed_folds"] = cv["resumed"]
 
     rate, final = {}, {}
-    x_test = one_hot(data.numbers[final_split["test"]], problem.species)
+    x_test = (one_hot(data.numbers[final_split["test"]], problem.species) if problem.features is None
+              else problem.features[final_split["test"]])
     for method in cfg.methods if cfg.output.final_models else ():
         fitted = fit_method(problem, method, final_split, cfg.model, cfg.train, hidden, progress)
-        final[method] = {"rmse_test": evaluate(fitted, problem, final_split["test"])["rmse"],
+        scores = evaluate(fitted, problem, final_split["test"])
+        final[method] = {"rmse_test": scores["rmse"], "rmse_test_standardized": scores["rmse_standardized"],
                          "train_seconds": fitted.history["seconds"]}
         rate[method] = predictions_per_second(NumpySurrogate.from_keras(fitted.model, problem.species), x_test)
         _save_model(output / "models", fitted, problem)
@@ -108,13 +113,34 @@ def run_surrogate(cfg: SurrogateConfig, output: Path, progress: bool = True, con
     return summary
 
 
+def local_environment(cfg: SurrogateConfig, data, config_file=None):
+    """The local network's :class:`~.local_environment.LocalEnvironment` of the data's lattice (None
+    for the fixed-cell network); a lattice it cannot describe is a one-line configuration error."""
+    if cfg.model.kind != "local":
+        return None
+    from pf_app.config import ConfigError
+    from pf_app.surrogate.local_environment import LocalEnvironment
+
+    try:
+        return LocalEnvironment.of(data.lattice, cfg.model.shells, cfg.model.pair_shells)
+    except ValueError as exc:
+        raise ConfigError(config_file, "model.kind", "a lattice whose sites all have the same neighbour "
+                          "shells (for kind: local)", str(exc)) from None
+
+
 def _save_model(directory: Path, fitted, problem: Problem) -> None:
     stem = directory / f"surrogate_{fitted.method}"
     with atomic_path(stem.with_suffix(".keras")) as tmp:
         fitted.model.save(tmp)
+    env = problem.environment
+    kind = {} if env is None else {"kind": "local", "environment": env.to_dict(),
+                                   "sites_per_cell": problem.data.lattice.n_sites,
+                                   "site_energy": "(mean_E + std_E * out_E) / sites_per_cell, eV"}
     write_json_atomic(stem.with_suffix(".json"), {
-        "format": "pf_app.surrogate.model/1", "method": fitted.method, "species": list(problem.species),
-        "input": "one-hot, site-major, species in the order above",
+        "format": "pf_app.surrogate.model/1", "method": fitted.method, "species": list(problem.species), **kind,
+        "input": ("one-hot, site-major, species in the order above" if env is None else
+                  "site features (pf_app.surrogate.local_environment): own species one-hot, then per shell "
+                  "the fraction of neighbours of each species but the first, then pair classes"),
         "lattice": problem.data.lattice.name, "site_positions_angstrom": problem.data.lattice.positions.tolist(),
         "cell_angstrom": problem.data.lattice.cell.tolist(),
         "standardization": fitted.standardizer.to_dict(),

@@ -23,9 +23,10 @@ def make_lattice(cfg: LatticeConfig, config_file=None) -> Lattice:
     return bcc_supercell(cfg.a_angstrom, cfg.repeats, cfg.c_angstrom)
 
 
-def load_raw(cfg: DatasetConfig, seed: int, config_file=None) -> AlloyData:
+def load_raw(cfg: DatasetConfig, seed: int, config_file=None, progress: bool = False) -> AlloyData:
     """All configurations of the source, before de-duplication and selection (``config_file``: the
-    YAML file named in configuration errors)."""
+    YAML file named in configuration errors).  A data problem is a :class:`ConfigError` naming the
+    data file and what was expected (one line, exit 2 on the command line)."""
     if cfg.source == "labeler":
         from pf_app.surrogate.labelers import SHIPPED_CUAU, LatticeLabeler
 
@@ -48,20 +49,31 @@ def load_raw(cfg: DatasetConfig, seed: int, config_file=None) -> AlloyData:
         if cfg.source == "lsms_raw":
             from pf_app.surrogate.lsms import load_lsms_raw
 
-            return load_lsms_raw(cfg.path)
+            return load_lsms_raw(cfg.path, pattern=cfg.pattern, progress=progress)
     except LsmsGeometryError as exc:  # one line naming the data file (not the YAML), exit 2
-        raise ConfigError(exc.file, "data.path", exc.expected, exc.got) from None
+        raise ConfigError(exc.file, exc.key, exc.expected, exc.got) from None
     from pf_app.surrogate.atoms_io import read_extxyz
 
-    return read_extxyz(cfg.path)
+    try:
+        return read_extxyz(cfg.path)
+    except ValueError as exc:
+        raise ConfigError(cfg.path, "data.path", "extended XYZ structures on one lattice, each with an energy",
+                          str(exc)) from None
 
 
-def load_dataset(cfg: DatasetConfig, seed: int, config_file=None) -> tuple[AlloyData, dict]:
+def load_dataset(cfg: DatasetConfig, seed: int, config_file=None, progress: bool = False) -> tuple[AlloyData, dict]:
     """The selected data set and a summary (counts before/after de-duplication and selection)."""
-    data = load_raw(cfg, seed, config_file)
+    data = load_raw(cfg, seed, config_file, progress)
     summary = {"loaded": len(data)}
     if cfg.deduplicate != "none":
-        data = deduplicate(data, symmetry_permutations(data.lattice) if cfg.deduplicate == "symmetry" else None)
+        perms = None
+        if cfg.deduplicate == "symmetry":
+            try:
+                perms = symmetry_permutations(data.lattice, progress=progress)
+            except ValueError as exc:
+                raise ConfigError(cfg.path or config_file, "data.deduplicate",
+                                  "a lattice whose space group maps its sites onto each other", str(exc)) from None
+        data = deduplicate(data, perms, progress)
     summary["unique"] = len(data)
     keep = select_per_composition(composition_groups(data), cfg.max_per_composition, np.random.default_rng(seed))
     data = data.subset(keep)

@@ -118,6 +118,14 @@ def lsms_fept_lattice() -> Lattice:
     return bcc_supercell(LSMS_FEPT_A_BOHR * BOHR_ANGSTROM, (4, 2, 2), LSMS_FEPT_C_BOHR * BOHR_ANGSTROM, (2, 2, 2))
 
 
+def replica(lattice: Lattice, n: int) -> Lattice:
+    """The n x n x n replica of a cell: its sites copy by copy (copies x fastest), each copy in the
+    cell's site order, so that a configuration of the replica is ``np.tile(numbers, n ** 3)``."""
+    shifts = np.array([(i, j, k) for k in range(n) for j in range(n) for i in range(n)]) @ lattice.cell
+    positions = (shifts[:, None, :] + lattice.positions[None]).reshape(-1, 3)
+    return Lattice(f"{lattice.name} x{n}", positions, lattice.cell * n)
+
+
 def orthogonal_cell(positions: np.ndarray, tol: float = 1e-3) -> np.ndarray:
     """The orthogonal supercell (3, 3) [angstrom] that the site ``positions`` tile periodically.
 
@@ -156,18 +164,18 @@ def lattice_from_sites(positions: np.ndarray, cell: np.ndarray | None = None, to
 
 
 def neighbour_shells(lattice: Lattice, n_shells: int, tol: float = 1e-4) -> list[Shell]:
-    """Group pair distances over the 27 neighbouring periodic images into shells (angstrom)."""
-    pos, cell = lattice.positions, lattice.cell
-    images = np.array(list(itertools.product((-1, 0, 1), repeat=3))) @ cell  # (27, 3)
-    # d[i, j, m] = |pos_j + image_m - pos_i|
-    d = np.linalg.norm(pos[None, :, None, :] + images[None, None] - pos[:, None, None, :], axis=-1)
-    radii = np.unique(np.round(d[d > tol] / tol) * tol)
-    # the 27 images find every image vector up to the smallest cell length, not beyond
-    limit = np.min(np.linalg.norm(cell, axis=1)) + tol
-    radii = radii[radii <= limit][:n_shells]
-    if len(radii) < n_shells:
-        raise ValueError(f"{lattice.name}: only {len(radii)} shells resolvable with one image layer")
-    return [Shell(float(r), (np.abs(d - r) < 10 * tol).sum(axis=2).astype(np.int32)) for r in radii]
+    """The first ``n_shells`` shells of pair distances with periodic images (angstrom), from the
+    neighbour list (:func:`~.neighbours.first_shells`); multiplicity matrices are dense (M, M)."""
+    from pf_app.surrogate.neighbours import first_shells
+
+    pairs = first_shells(lattice.cell, lattice.positions, n_shells, tol)
+    shells = []
+    for k, r in enumerate(pairs.shell_distances):
+        mult = np.zeros((lattice.n_sites, lattice.n_sites), dtype=np.int32)
+        in_shell = pairs.shell == k
+        np.add.at(mult, (pairs.centre[in_shell], pairs.neighbour[in_shell]), 1)
+        shells.append(Shell(float(r), mult))
+    return shells
 
 
 def one_hot(numbers: np.ndarray, species: tuple[int, ...]) -> np.ndarray:
@@ -193,38 +201,82 @@ def species_codes(numbers: np.ndarray, species: tuple[int, ...]) -> np.ndarray:
 def site_permutation(lattice: Lattice, positions: np.ndarray, cell: np.ndarray, tol: float = 1e-3) -> np.ndarray:
     """Indices ``perm`` such that ``positions[perm]`` is in ``lattice`` site order.
 
-    Matches fractional coordinates modulo 1 (translations of the whole structure are not undone);
-    raises ``ValueError`` when a lattice site has no atom or the cells differ.
+    Matches fractional coordinates modulo 1 (translations of the whole structure are not undone)
+    through a :class:`~.site_index.SiteIndex` (O(M log M)); raises ``ValueError`` when a lattice site
+    has no atom or the cells differ.
     """
+    from pf_app.surrogate.site_index import SiteIndex
+
     if not np.allclose(cell, lattice.cell, atol=tol * 10):
         raise ValueError(f"cell {np.round(cell, 4).tolist()} differs from {lattice.name}'s "
                          f"{np.round(lattice.cell, 4).tolist()} (angstrom)")
-    inv = np.linalg.inv(lattice.cell)
-    f_lat = lattice.positions @ inv
-    f_in = np.asarray(positions) @ inv
-    diff = f_in[None, :, :] - f_lat[:, None, :]
-    diff -= np.round(diff)
-    dist = np.linalg.norm(diff @ lattice.cell, axis=-1)  # (M_lattice, M_in) angstrom
-    perm = np.argmin(dist, axis=1)
-    if len(positions) != lattice.n_sites or (dist[np.arange(lattice.n_sites), perm] > tol).any() \
-            or len(set(perm.tolist())) != lattice.n_sites:
+    site = SiteIndex(lattice.cell, lattice.positions, tol).lookup(positions)  # atom k sits on site[k]
+    if len(positions) != lattice.n_sites or (site < 0).any() or len(np.unique(site)) != lattice.n_sites:
         raise ValueError(f"atoms do not sit on the {lattice.name} sites within {tol} angstrom")
-    return perm
+    return np.argsort(site)
 
 
-def symmetry_permutations(lattice: Lattice, tol: float = 1e-3) -> np.ndarray:
+def symmetry_permutations(lattice: Lattice, tol: float = 1e-3, progress: bool = False) -> np.ndarray:
     """(G, M) site permutations of the supercell's space group, found by spglib for the lattice with
     every site occupied alike: the point operations that map the supercell onto itself (48 for the
     FCC 2 x 2 x 2 cell; 8 for the LSMS FePt cell, 4a x 2a x 2c, whose x and y periods differ) times
-    the translations by lattice vectors inside it (32).  ``numbers[:, perm]`` is then an equivalent
-    configuration, so the targets (energy; per-site quantities permuted alike) agree."""
-    inv = np.linalg.inv(lattice.cell)
-    frac = lattice.positions @ inv
+    the translations by lattice vectors inside it (32).  ``perms[g, i]`` is the site that operation g
+    moves site i to, so ``numbers[:, perm]`` is an equivalent configuration and the targets (energy;
+    per-site quantities permuted alike) agree.  Each operation's sites are found through one
+    :class:`~.site_index.SiteIndex` (O(M log M) per operation; a 1,024-site BCC cell has 49,152
+    operations).  int32 (int64 for the small cells), read-only; computed once per lattice."""
+    key = (lattice.cell.tobytes(), lattice.positions.tobytes(), float(tol))
+    if key not in _PERMUTATIONS:
+        _PERMUTATIONS.clear()  # one lattice at a time: a 1,024-site cell's table is 200 MB
+        _PERMUTATIONS[key] = _symmetry_permutations(lattice, tol, progress)
+    return _PERMUTATIONS[key]
+
+
+_PERMUTATIONS: dict = {}
+
+
+def _symmetry_permutations(lattice: Lattice, tol: float, progress: bool) -> np.ndarray:
+    """Operations g = (R, t) in two factors: (R, t_R), the first operation spglib lists with the
+    rotation R, then the pure translation t - t_R (a lattice translation of the supercell, since
+    (R, t)(R, t_R)^-1 = (1, t - t_R)).  Sites are looked up for the distinct rotations and the
+    distinct translations only (48 + 512 lookups of M sites for a 1,024-site BCC cell); every
+    operation's permutation is then a composition of two."""
+    from pf_app.progress import Progress
+    from pf_app.surrogate.site_index import SiteIndex
+
+    index = SiteIndex(lattice.cell, lattice.positions, tol)
+    frac = lattice.positions @ index.inv
     ops = spglib_call("get_symmetry", (lattice.cell, frac, np.ones(lattice.n_sites, dtype=int)), symprec=tol)
-    perms = set()
-    for rot, shift in zip(ops["rotations"], ops["translations"]):
-        moved = (frac @ rot.T + shift) @ lattice.cell
-        perm = site_permutation(lattice, moved, lattice.cell, tol)
-        # site_permutation gives p with moved[p] in lattice order; we want the inverse map
-        perms.add(tuple(np.argsort(perm)))
-    return np.array(sorted(perms), dtype=np.int64)
+    rotations, shifts = ops["rotations"], ops["translations"]
+    m, n_ops = lattice.n_sites, len(rotations)
+    rot_keys, rot_of_op = np.unique(rotations.reshape(n_ops, 9), axis=0, return_inverse=True)
+    rot_of_op = rot_of_op.ravel()
+    first = np.array([np.flatnonzero(rot_of_op == r)[0] for r in range(len(rot_keys))])
+    tau = shifts - shifts[first[rot_of_op]]
+    tau -= np.round(tau)
+    # a translation is known by the site it moves site 0 to
+    target = index.lookup((frac[0] + tau) @ lattice.cell)
+    if (target < 0).any():
+        raise ValueError(f"{lattice.name}: a translation of the space group moves a site off the lattice "
+                         f"(tolerance {tol} angstrom)")
+    _, tau_first, tau_of_op = np.unique(target, return_index=True, return_inverse=True)
+
+    def sites_of(moved_frac, what):
+        site = index.lookup(moved_frac @ lattice.cell)
+        if (site < 0).any() or (np.sort(site) != np.arange(m)).any():
+            raise ValueError(f"{lattice.name}: a {what} of the space group does not map the sites onto "
+                             f"each other within {tol} angstrom")
+        return site
+
+    dtype = np.int64 if m < 256 else np.int32  # a 1,024-site cell's table: 49,152 x 1,024
+    rot_perm = np.array([sites_of(frac @ rotations[i].T + shifts[i], "rotation") for i in first], dtype=dtype)
+    with Progress("symmetry operations", len(tau_first), unit="translation", every_s=10,
+                  enabled=progress and len(tau_first) * m > 2 ** 18, initial=0) as bar:  # lines when it takes ~1 s
+        trans_perm = np.empty((len(tau_first), m), dtype=dtype)
+        for k, i in enumerate(tau_first):
+            trans_perm[k] = sites_of(frac + tau[i], "translation")
+            bar.update(k + 1)
+    perms = np.take_along_axis(trans_perm[tau_of_op], rot_perm[rot_of_op], axis=1)
+    perms = np.unique(perms, axis=0)  # sorted rows; spglib can list an operation twice within symprec
+    perms.setflags(write=False)
+    return perms

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import logsumexp
 
-from pf_app.surrogate.fixed_cell_mc import SwapProposals, WalkerState, accept, evaluate_in_batches, propose
+from pf_app.montecarlo.fixed_cell_mc import SwapProposals, WalkerState, accept, evaluate_in_batches, propose
 
 
 @dataclasses.dataclass

@@ -1,20 +1,32 @@
-"""The energy of a binary configuration on a data set's own cell, for fixed-cell Monte Carlo.
+"""Energy models for Monte Carlo on a cell: the interface, and the surrogates' models.
 
-Each model maps a batch of occupation vectors ``occ`` (B, M), 1 where a site holds the second
-species (B, higher atomic number) and 0 for A, to the **mixing energy in eV per cell** (total energy
-minus the pure-element references; at fixed composition it differs from the total energy by a
-constant, so Metropolis and Wang-Landau see the same differences).  One call evaluates the whole
-batch (many walkers or replicas per network call).
+Monte Carlo samples an *energy model*.  Two kinds exist:
+
+* a **cluster expansion** (``montecarlo.clusters``, ``hamiltonian``; sampled by the compiled
+  single-site kernel of ``kernels`` with exact local energy changes), and
+* a **network** trained by ``pf_app surrogate``: the fixed-cell multitask network (one input per
+  site of its data set's cell) or the local-environment network (site energies from periodic
+  neighbourhoods; any supercell, :mod:`.local_energy`).
+
+The fixed-cell drivers (:mod:`.fixed_cell_mc` Metropolis, :mod:`.wang_landau`, run by
+:mod:`.surrogate_runner`) take any :class:`CellEnergyModel`: a callable that maps a batch of
+occupation vectors ``occ`` (B, M), 1 where a site holds the second species (B, higher atomic number)
+and 0 for A, to the **mixing energy in eV per cell** (total energy minus the pure-element
+references; at fixed composition it differs from the total energy by a constant, so Metropolis and
+Wang-Landau see the same differences), with the ``lattice`` and ``species`` it is defined on.  One
+call evaluates the whole batch (many walkers or replicas per network call).
 
 * :class:`NetworkEnergy`: the energy head of a trained surrogate (an STL ``E`` or an MTL model
-  such as ``ECM``; the other heads are not evaluated), TensorFlow-free (:mod:`.evaluator`), float32.
-* :class:`PairEnergy`: the linear pair model (:mod:`.pairmodel`), float64.
+  such as ``ECM``; the other heads are not evaluated), TensorFlow-free
+  (:mod:`pf_app.surrogate.evaluator`), float32.
+* :class:`PairEnergy`: the linear pair model (:mod:`pf_app.surrogate.pairmodel`), float64.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +34,17 @@ import numpy as np
 from pf_app.surrogate.evaluator import NumpySurrogate
 from pf_app.surrogate.pairmodel import LinearPairModel
 from pf_app.surrogate.structures import Lattice
+
+
+@typing.runtime_checkable
+class CellEnergyModel(typing.Protocol):
+    """What the fixed-cell drivers need: ``model(occ) -> (B,)`` mixing energies [eV per cell] of
+    (B, M) 0/1 occupations on ``lattice`` (M sites), species ``(A, B)`` atomic numbers."""
+
+    lattice: Lattice
+    species: tuple[int, int]
+
+    def __call__(self, occ: np.ndarray) -> np.ndarray: ...
 
 
 def occupation_one_hot(occ: np.ndarray) -> np.ndarray:
@@ -49,8 +72,9 @@ class NetworkEnergy:
     def from_files(cls, keras_path: str | Path) -> "NetworkEnergy":
         """A model saved by ``pf_app surrogate`` (``models/surrogate_<method>.keras`` and the JSON
         beside it: species, site positions and cell, standardization).  Imports TensorFlow."""
-        import keras
+        from pf_app.surrogate.tensorflow_import import tensorflow_and_keras
 
+        _, keras = tensorflow_and_keras()
         keras_path = Path(keras_path)
         meta = json.loads(keras_path.with_suffix(".json").read_text())
         if "E" not in meta["method"]:

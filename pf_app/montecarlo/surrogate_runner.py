@@ -22,19 +22,19 @@ from scipy.constants import physical_constants
 
 from pf_app.atomic_files import write_json_atomic, write_text_atomic
 from pf_app.config import ConfigError, to_dict
+from pf_app.montecarlo.cell_order import LongRangeOrder
+from pf_app.montecarlo.fixed_cell_mc import WalkerState, metropolis, random_occupations
+from pf_app.montecarlo.surrogate_config import SurrogateMCConfig
+from pf_app.montecarlo.wang_landau import wang_landau
 from pf_app.progress import Progress
-from pf_app.surrogate.cell_order import LongRangeOrder
-from pf_app.surrogate.fixed_cell_mc import WalkerState, metropolis, random_occupations
-from pf_app.surrogate.mc_config import SurrogateMCConfig
 from pf_app.surrogate.report import to_csv
-from pf_app.surrogate.wang_landau import wang_landau
 
 K_B_EV_PER_K = physical_constants["Boltzmann constant in eV/K"][0]
 
 
 def build_energy(cfg: SurrogateMCConfig, config_file=None):
     """The energy model named in the config (network from its files, or the pair model fitted)."""
-    from pf_app.surrogate.cell_energy import NetworkEnergy, PairEnergy
+    from pf_app.montecarlo.energy_models import NetworkEnergy, PairEnergy
 
     if cfg.energy.kind == "network":
         if not cfg.energy.path.is_file():
@@ -235,7 +235,7 @@ def run_from_args(args) -> int:
     import os
 
     from pf_app.config import parse_overrides
-    from pf_app.surrogate.mc_config import load_mc_config
+    from pf_app.montecarlo.surrogate_config import load_mc_config
 
     cfg = load_mc_config(args.config, parse_overrides(args.set))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,7 +1,7 @@
 """Canonical Metropolis Monte Carlo on a fixed cell with swap moves, many walkers per energy call.
 
 Ensemble: fixed cell of M sites, fixed numbers of A and B atoms; weight ``exp(-E / kT)`` with E the
-energy of a :mod:`.cell_energy` model [eV per cell] and ``kT`` in eV (each walker has its own, so
+energy of a :mod:`.energy_models` model [eV per cell] and ``kT`` in eV (each walker has its own, so
 replicas at several temperatures share the calls).  Move: swap a uniformly chosen A site with a
 uniformly chosen B site.  The proposal is symmetric (n_A n_B pairs, the same in both directions),
 so accepting with ``min(1, exp(-dE / kT))`` satisfies detailed balance.

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from pf_app.surrogate.cell_energy import NetworkEnergy, PairEnergy
-from pf_app.surrogate.cell_order import LongRangeOrder
+from pf_app.montecarlo.cell_order import LongRangeOrder
+from pf_app.montecarlo.energy_models import CellEnergyModel, NetworkEnergy, PairEnergy
+from pf_app.montecarlo.fixed_cell_mc import WalkerState, metropolis, random_occupations
+from pf_app.montecarlo.wang_landau import wang_landau
 from pf_app.surrogate.evaluator import NumpySurrogate
-from pf_app.surrogate.fixed_cell_mc import WalkerState, metropolis, random_occupations
 from pf_app.surrogate.pairmodel import LinearPairModel
 from pf_app.surrogate.structures import bcc_supercell, lsms_cuau_lattice, lsms_fept_lattice
-from pf_app.surrogate.wang_landau import wang_landau
 
 
 class RandomPairs:
@@ -84,6 +84,7 @@ def test_batched_and_single_evaluation_give_identical_chains(kind):
         energy = PairEnergy(model)
     else:
         energy = NetworkEnergy(_random_network(32, rng), -0.5, 2.0, lattice, (26, 78))
+    assert isinstance(energy, CellEnergyModel)  # what the drivers take, network or pair model
     start = random_occupations(16, 32, 12, rng)
     chains = []
     for batch in (None, 5, 1):  # one call for 16 walkers, calls of 5, one walker per call
@@ -148,8 +149,8 @@ def test_wang_landau_walkers_start_at_both_ends_of_the_quenched_range():
     alternately at the low and the high end, not in the middle where random starts sit."""
     from types import SimpleNamespace
 
-    from pf_app.surrogate.mc_config import WangLandauConfig
-    from pf_app.surrogate.mc_runner import quench_ends
+    from pf_app.montecarlo.surrogate_config import WangLandauConfig
+    from pf_app.montecarlo.surrogate_runner import quench_ends
 
     rng = np.random.default_rng(7)
     energy = RandomPairs(16, rng)
@@ -171,8 +172,8 @@ def test_upper_sigma_ends_the_range_near_the_random_energies():
     and every walker starts at the low end."""
     from types import SimpleNamespace
 
-    from pf_app.surrogate.mc_config import WangLandauConfig
-    from pf_app.surrogate.mc_runner import quench_ends
+    from pf_app.montecarlo.surrogate_config import WangLandauConfig
+    from pf_app.montecarlo.surrogate_runner import quench_ends
 
     rng = np.random.default_rng(8)
     energy = RandomPairs(16, rng)
