@@ -87,11 +87,9 @@ class PrecipitateProbe:
     def contour(self) -> np.ndarray:
         """The c = LEVEL line at the state u, (n, 2) points in traversal order (rank 0; empty elsewhere):
         matplotlib's contour of the gathered P1 field, the longest path."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
         import matplotlib.tri as mtri
+
+        from pf_app.viz.figures import subplots
 
         self._state()
         mesh = self.model.mesh
@@ -108,9 +106,8 @@ class PrecipitateProbe:
             tris.append(t + offset)
             offset += len(x)
         tri = mtri.Triangulation(np.concatenate(xs)[:, 0], np.concatenate(xs)[:, 1], np.concatenate(tris))
-        fig, ax = plt.subplots()
+        _, ax = subplots(figsize=(4.0, 4.0))  # a Figure without pyplot: no backend chosen for the user
         lines = ax.tricontour(tri, np.concatenate(cs), levels=[LEVEL]).allsegs[0]
-        plt.close(fig)
         return max(lines, key=len) if lines else np.empty((0, 2))
 
 
