@@ -133,6 +133,21 @@ def _apply_alone(site, sign, index, site_energy, neighbours, column_stride, own_
 
 
 @nb.njit(nogil=True, cache=True)
+def _scratch(m, size):
+    """Work arrays of a kernel: the stamp of each of the m sites (-1: never touched) and, for the at
+    most ``size`` sites a move touches, their indices, saved table indices and new site energies."""
+    return np.full(m, -1, np.int64), np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size)
+
+
+@nb.njit(nogil=True, cache=True)
+def _record_block(blk, e_tot, counts, out_energy, out_counts):
+    """The energy and sublattice counts at the end of block ``blk``."""
+    out_energy[blk] = e_tot
+    for s in range(counts.shape[0]):
+        out_counts[blk, s] = counts[s]
+
+
+@nb.njit(nogil=True, cache=True)
 def swap_blocks(occ, index, site_energy, neighbours, column_stride, own_stride, table, order, where, n_b,
                 sublattice, counts, energy, beta, rng, n_blocks, attempts, out_energy, out_counts,
                 frac, cell, reach_sq, simple):
@@ -147,10 +162,7 @@ def swap_blocks(occ, index, site_energy, neighbours, column_stride, own_stride, 
     m = occ.shape[0]
     n_a = m - n_b
     size = 2 * neighbours.shape[1] + 2
-    mark = np.full(m, -1, np.int64)
-    touched = np.empty(size, np.int64)
-    saved = np.empty(size, np.int64)
-    new_energy = np.empty(size)
+    mark, touched, saved, new_energy = _scratch(m, size)
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     e_tot = energy[0]
     accepted = 0
@@ -186,9 +198,7 @@ def swap_blocks(occ, index, site_energy, neighbours, column_stride, own_stride, 
                 accepted += 1
             elif not alone:
                 _undo(index, touched, saved, nt)
-        out_energy[blk] = e_tot
-        for s in range(counts.shape[0]):
-            out_counts[blk, s] = counts[s]
+        _record_block(blk, e_tot, counts, out_energy, out_counts)
     energy[0] = e_tot
     rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return accepted
@@ -202,10 +212,7 @@ def flip_blocks(occ, index, site_energy, neighbours, column_stride, own_stride, 
     accepted; ``counts`` sum to N_B."""
     m = occ.shape[0]
     size = neighbours.shape[1] + 1
-    mark = np.full(m, -1, np.int64)
-    touched = np.empty(size, np.int64)
-    saved = np.empty(size, np.int64)
-    new_energy = np.empty(size)
+    mark, touched, saved, new_energy = _scratch(m, size)
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     e_tot = energy[0]
     accepted = 0
@@ -232,9 +239,7 @@ def flip_blocks(occ, index, site_energy, neighbours, column_stride, own_stride, 
                 accepted += 1
             else:
                 _undo(index, touched, saved, nt)
-        out_energy[blk] = e_tot
-        for s in range(counts.shape[0]):
-            out_counts[blk, s] = counts[s]
+        _record_block(blk, e_tot, counts, out_energy, out_counts)
     energy[0] = e_tot
     rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     return accepted
@@ -253,10 +258,7 @@ def wang_landau_swaps(occ, index, site_energy, neighbours, column_stride, own_st
     n_a = m - n_b
     n_bins = ln_g.shape[0]
     size = 2 * neighbours.shape[1] + 2
-    mark = np.full(m, -1, np.int64)
-    touched = np.empty(size, np.int64)
-    saved = np.empty(size, np.int64)
-    new_energy = np.empty(size)
+    mark, touched, saved, new_energy = _scratch(m, size)
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
     e_tot = energy[0]
     current = np.int64(math.floor((e_tot - e_min) / bin_width))
