@@ -117,27 +117,11 @@ class PFHub4Output(RunOutput):
     def __init__(self, directory, model, config, resume: bool):
         super().__init__(directory, model, config, resume)
         self.probe = PrecipitateProbe(model)
-
-    def start_logs(self, keep_until_step: int | None) -> None:
-        super().start_logs(keep_until_step)
-        if not self.root:
-            return
-        path = self.dir / "pfhub4.csv"
-        rows = []
-        if keep_until_step is not None and path.exists():
-            with open(path, newline="") as fh:
-                rows = [r for r in csv.DictReader(fh) if None not in r.values() and int(r["step"]) <= keep_until_step]
-        with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, COLUMNS)
-            w.writeheader()
-            w.writerows(rows)
+        self.logs["pfhub4.csv"] = COLUMNS
 
     def log_energy(self, row: dict) -> None:
         super().log_energy(row)
-        values = {"step": row["step"], "time": row["t"], **self.probe.measure()}
-        if self.root:
-            with open(self.dir / "pfhub4.csv", "a", newline="") as fh:
-                csv.DictWriter(fh, COLUMNS).writerow(values)
+        self._append("pfhub4.csv", COLUMNS, {"step": row["step"], "time": row["t"], **self.probe.measure()})
 
     def close(self) -> None:
         self.model.u.x.array[:] = self.model.u_n.x.array

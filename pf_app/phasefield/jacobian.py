@@ -73,10 +73,10 @@ class SharedCoefficients:
         self.packed: dict = {}
         self.group_index = {key: i for i, key in enumerate(self.uses_left)}
 
-    def group(self, form: fem.Form) -> int:
+    def group(self, form: fem.Form | None) -> int:
         """The index of the group of forms that share ``form``'s packing (assemble a group's forms one
-        after the other and only its pack is alive)."""
-        return self.group_index[self.keys[id(form)]]
+        after the other and only its pack is alive); -1 for no form."""
+        return -1 if form is None else self.group_index[self.keys[id(form)]]
 
     @staticmethod
     def _key(form: fem.Form) -> tuple:
@@ -191,12 +191,9 @@ class BlockJacobian:
             present = [(k, l) for k, row in enumerate(self.blocks) for l, A in enumerate(row) if A is not None]
             # the changing matrices first, then the diagonals added onto them, each pass group by group
             # of shared coefficient packing; then the Dirichlet rows
-            matrices = [(k, l) for k, l in present if not specs[k][l].constant and self.matrix_forms[k][l] is not None]
-            for k, l in sorted(matrices, key=lambda kl: packed.group(self.matrix_forms[kl[0]][kl[1]])):
+            changing = [(k, l) for k, l in present if not specs[k][l].constant]  # (no matrix form: zeroed)
+            for k, l in sorted(changing, key=lambda kl: packed.group(self.matrix_forms[kl[0]][kl[1]])):
                 self._assemble_matrix(k, l, packed)
-            for k, l in present:  # blocks without a matrix form: zero before their diagonal is added
-                if not specs[k][l].constant and self.matrix_forms[k][l] is None:
-                    self._assemble_matrix(k, l)
             diagonals = [(k, l) for k, l in present if specs[k][l].diagonal is not None]
             for k, l in sorted(diagonals, key=lambda kl: packed.group(self.diagonal_forms[kl[0]][kl[1]])):
                 A, d = self.blocks[k][l], self._diagonal(k, l, packed)

@@ -48,6 +48,9 @@ class RunOutput:
         self.root = self.comm.rank == 0
         self.columns = ENERGY_COLUMNS[:5] + [f"mean_abs_{n}" for n in model.cfg.fields.order_parameters] \
             + list(model.energy_part_forms) + ENERGY_COLUMNS[5:]
+        # the CSV logs of a run, file name -> columns (a subclass may add its own: start_logs trims each
+        # to the checkpoint's step on resume, _append writes a row)
+        self.logs = {"energy.csv": self.columns, "rejected.csv": REJECTED_COLUMNS}
         if resume:
             checked_checkpoint(self.dir)  # before anything is created: a failed --resume leaves no folder
         if self.root:
@@ -71,11 +74,12 @@ class RunOutput:
         self.vtx.write(t)
 
     def start_logs(self, keep_until_step: int | None) -> None:
-        """Create energy.csv and rejected.csv, or on resume keep only their complete rows up to the
-        checkpoint's step (a run killed while writing a row leaves a partial last line)."""
+        """Create the logs (energy.csv, rejected.csv, and any a subclass adds to ``logs``), or on resume
+        keep only their complete rows up to the checkpoint's step (a run killed while writing a row
+        leaves a partial last line)."""
         if not self.root:
             return
-        for name, columns in (("energy.csv", self.columns), ("rejected.csv", REJECTED_COLUMNS)):
+        for name, columns in self.logs.items():
             path = self.dir / name
             rows = []
             if keep_until_step is not None and path.exists():
